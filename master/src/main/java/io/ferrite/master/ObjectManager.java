@@ -1,0 +1,482 @@
+package io.ferrite.master;
+
+import io.ferrite.log.EntryDescriptor;
+import io.ferrite.log.KeyHash;
+import io.ferrite.log.ObjectFlyweight;
+import io.ferrite.log.SegmentMemory;
+import io.ferrite.log.SegmentWriter;
+import io.ferrite.log.TombstoneFlyweight;
+import io.ferrite.master.cleaner.LogCleaner;
+import io.ferrite.master.epoch.EpochManager;
+import io.ferrite.master.hashtable.HashTable;
+import io.ferrite.master.log.LogSegment;
+import io.ferrite.master.log.MasterLog;
+import io.ferrite.master.memory.MemoryBackend;
+import io.ferrite.master.memory.SegletPool;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A master's objects in log-structured memory: read, write, remove, conditional variants and
+ * increments, over a {@link MasterLog}, a {@link HashTable} and a {@link LogCleaner}.
+ *
+ * <p>Concurrency: every mutation runs under the log's append lock (one writer at a time, in
+ * log order); reads take no lock. Every operation brackets itself in an epoch so the memory it
+ * reads is not reused under it. A write appends the new object to the head first and then
+ * publishes its reference in the hash table with release semantics, so a reader that finds a
+ * reference sees the whole entry. A remove reserves space for its tombstone, takes the object
+ * out of the hash table (learning exactly where it was, even if the cleaner just moved it),
+ * then writes a tombstone naming that segment.
+ *
+ * <p>Versions come from one counter per master and strictly increase, so a key's versions are
+ * never reused even after a delete; every new head records the counter as the safe version.
+ */
+public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher {
+    private static final long TABLE_MIX = 0x9E3779B97F4A7C15L;
+
+    private final EngineContext context;
+    private final SegletPool pool;
+    private final EpochManager epochs = new EpochManager();
+    private final HashTable hashTable;
+    private final MasterLog log;
+    private final LogCleaner cleaner;
+    private final TabletOwnership ownership;
+    private final Map<Long, TableCounters> tables = new ConcurrentHashMap<>();
+    private final ObjectFlyweight writerView = new ObjectFlyweight();
+    private final byte[] rehashKey = new byte[ObjectFlyweight.MAX_KEY_BYTES];
+    private final int maxValueBytes;
+    private long nextVersion = 1;
+    private volatile long liveEntryBytes;
+    private volatile long liveKeyValueBytes;
+    private volatile long tombstoneBytes;
+    private volatile boolean closed;
+
+    public ObjectManager(EngineContext context) {
+        context.checkConcluded();
+        this.context = context;
+        this.pool = context.backend() == MemoryBackend.PMEM
+                ? SegletPool.pmem(context.pmemDirectory(), context.memoryBytes())
+                : SegletPool.dram(context.memoryBytes());
+        this.hashTable = new HashTable(context.initialHashBuckets(), epochs);
+        this.log = new MasterLog(pool, epochs, context.replicationHook(), context.logId(),
+                context.segmentSizeBytes(), context.writerFloorSeglets(), EngineContext.SURVIVOR_FLOOR_SEGLETS,
+                context.lowMemorySeglets());
+        this.ownership = context.tabletOwnership();
+        this.maxValueBytes = context.maxValueBytes();
+        this.cleaner = new LogCleaner(log, hashTable, epochs, this, context);
+        log.onLowMemory(cleaner::wake);
+        log.open(this::appendHeadMetadata);
+        cleaner.start();
+    }
+
+    /** The hash that places a (table, key) in the index. */
+    public static long indexHash(long tableId, long keyHash) {
+        long h = keyHash ^ (tableId * TABLE_MIX);
+        return h ^ (h >>> 29);
+    }
+
+    // ---- reads ----
+
+    /** Reads an object into {@code out} (value, version, timestamp). Lock-free. */
+    public Status read(long tableId, byte[] key, ObjectResult out) {
+        if (key == null || key.length < 1 || key.length > ObjectFlyweight.MAX_KEY_BYTES) {
+            return Status.INVALID_ARGUMENT;
+        }
+        long keyHash = KeyHash.hash(key);
+        if (!ownership.owns(tableId, keyHash)) {
+            return Status.UNKNOWN_TABLET;
+        }
+        int token = epochs.enter();
+        try {
+            long reference = hashTable.lookup(indexHash(tableId, keyHash), tableId, key, 0, key.length, this);
+            if (reference == 0) {
+                out.version = 0;
+                out.valueLength = 0;
+                return Status.OBJECT_DOESNT_EXIST;
+            }
+            ObjectFlyweight view = out.view;
+            wrap(view, reference);
+            out.version = view.version();
+            out.timestampSeconds = view.timestampSeconds();
+            byte[] buffer = out.valueBuffer(view.valueLength());
+            view.memory().copyTo(view.valueOffset(), buffer, 0, view.valueLength());
+            return Status.OK;
+        } finally {
+            epochs.exit(token);
+        }
+    }
+
+    // ---- writes ----
+
+    /** Writes (creates or overwrites) an object unless {@code rules} refuse; {@code out.version()} is the new version. */
+    public Status write(long tableId, byte[] key, byte[] value, RejectRules rules, ObjectResult out) {
+        if (key == null || key.length < 1 || key.length > ObjectFlyweight.MAX_KEY_BYTES
+                || value == null || value.length > maxValueBytes) {
+            return Status.INVALID_ARGUMENT;
+        }
+        long keyHash = KeyHash.hash(key);
+        if (!ownership.owns(tableId, keyHash)) {
+            return Status.UNKNOWN_TABLET;
+        }
+        long hash = indexHash(tableId, keyHash);
+        log.lock();
+        int token = epochs.enter();
+        try {
+            long existing = hashTable.lookup(hash, tableId, key, 0, key.length, this);
+            long oldVersion = 0;
+            if (existing != 0) {
+                wrap(writerView, existing);
+                oldVersion = writerView.version();
+            }
+            Status verdict = rules.check(existing != 0, oldVersion);
+            if (verdict != Status.OK) {
+                out.version = oldVersion;
+                return verdict;
+            }
+            return appendObject(tableId, key, value, value.length, hash, out);
+        } finally {
+            epochs.exit(token);
+            log.unlock();
+        }
+    }
+
+    /** Appends and indexes a new object version; caller holds the lock and an epoch. */
+    private Status appendObject(long tableId, byte[] key, byte[] value, int valueLength, long hash, ObjectResult out) {
+        long version = nextVersion;
+        int framed = EntryDescriptor.framedLength(
+                ObjectFlyweight.payloadLength(tableId, version, key.length, valueLength));
+        if (!log.reserve(framed)) {
+            return Status.RETRY;
+        }
+        LogSegment head = log.head();
+        SegmentWriter writer = head.writer();
+        long offset = writer.appendObject(tableId, key, 0, key.length, value, 0, valueLength, version,
+                (int) context.clockSeconds().getAsLong());
+        if (offset < 0) {
+            throw new IllegalStateException("append failed after space was reserved: " + offset);
+        }
+        nextVersion = version + 1;
+        long reference = log.reference(head, offset);
+        long previous = hashTable.put(hash, tableId, key, 0, key.length, reference, this);
+        head.addLiveBytes(framed);
+        log.advanceClock(framed);
+        TableCounters counters = counters(tableId);
+        long liveDelta = framed;
+        long keyValueDelta = key.length + valueLength;
+        if (previous != 0) {
+            int previousFramed = framedLengthAt(previous);
+            wrap(writerView, previous);
+            keyValueDelta -= writerView.keyLength() + writerView.valueLength();
+            log.segmentOf(previous).addLiveBytes(-previousFramed);
+            liveDelta -= previousFramed;
+            counters.bytes += framed - previousFramed;
+        } else {
+            counters.bytes += framed;
+            counters.objects++;
+        }
+        liveEntryBytes += liveDelta;
+        liveKeyValueBytes += keyValueDelta;
+        out.version = version;
+        if (hashTable.growIfNeeded(this::rehash)) {
+            epochs.reclaim();
+        }
+        context.replicationHook().sync(head.id(), writer.certificate());
+        return Status.OK;
+    }
+
+    /** Removes an object unless {@code rules} refuse; {@code out.version()} is the removed version. */
+    public Status remove(long tableId, byte[] key, RejectRules rules, ObjectResult out) {
+        if (key == null || key.length < 1 || key.length > ObjectFlyweight.MAX_KEY_BYTES) {
+            return Status.INVALID_ARGUMENT;
+        }
+        long keyHash = KeyHash.hash(key);
+        if (!ownership.owns(tableId, keyHash)) {
+            return Status.UNKNOWN_TABLET;
+        }
+        long hash = indexHash(tableId, keyHash);
+        log.lock();
+        int token = epochs.enter();
+        try {
+            long existing = hashTable.lookup(hash, tableId, key, 0, key.length, this);
+            if (existing == 0) {
+                out.version = 0;
+                return Status.OBJECT_DOESNT_EXIST;
+            }
+            wrap(writerView, existing);
+            long version = writerView.version();
+            Status verdict = rules.check(true, version);
+            if (verdict != Status.OK) {
+                out.version = version;
+                return verdict;
+            }
+            // The tombstone names the segment that holds the object when it is unlinked; the
+            // cleaner may move the object until then, so reserve first and name it after.
+            int tombstoneFramed = EntryDescriptor.framedLength(
+                    TombstoneFlyweight.payloadLength(tableId, version, Long.MAX_VALUE, key.length));
+            if (!log.reserve(tombstoneFramed)) {
+                return Status.RETRY;
+            }
+            long removed = hashTable.remove(hash, tableId, key, 0, key.length, this);
+            LogSegment holder = log.segmentOf(removed);
+            int removedFramed = framedLengthAt(removed);
+            wrap(writerView, removed);
+            long removedKeyValue = writerView.keyLength() + writerView.valueLength();
+            LogSegment head = log.head();
+            long offset = head.writer().appendTombstone(tableId, key, 0, key.length, version, holder.id());
+            if (offset < 0) {
+                throw new IllegalStateException("tombstone append failed after space was reserved: " + offset);
+            }
+            int written = head.writer().position() - (int) offset;
+            head.addLiveBytes(written);
+            holder.addLiveBytes(-removedFramed);
+            log.advanceClock(written);
+            TableCounters counters = counters(tableId);
+            counters.bytes -= removedFramed;
+            counters.objects--;
+            liveEntryBytes += written - removedFramed;
+            liveKeyValueBytes -= removedKeyValue;
+            tombstoneBytes += written;
+            out.version = version;
+            context.replicationHook().sync(head.id(), head.writer().certificate());
+            return Status.OK;
+        } finally {
+            epochs.exit(token);
+            log.unlock();
+        }
+    }
+
+    /** Adds {@code delta} to an 8-byte little-endian integer (absent counts as 0); {@code out.longValue()} is the sum. */
+    public Status incrementLong(long tableId, byte[] key, long delta, RejectRules rules, ObjectResult out) {
+        return increment(tableId, key, delta, 0, false, rules, out);
+    }
+
+    /** Adds {@code delta} to an 8-byte little-endian IEEE double (absent counts as 0.0). */
+    public Status incrementDouble(long tableId, byte[] key, double delta, RejectRules rules, ObjectResult out) {
+        return increment(tableId, key, 0, delta, true, rules, out);
+    }
+
+    private Status increment(long tableId, byte[] key, long longDelta, double doubleDelta, boolean isDouble,
+                             RejectRules rules, ObjectResult out) {
+        if (key == null || key.length < 1 || key.length > ObjectFlyweight.MAX_KEY_BYTES) {
+            return Status.INVALID_ARGUMENT;
+        }
+        long keyHash = KeyHash.hash(key);
+        if (!ownership.owns(tableId, keyHash)) {
+            return Status.UNKNOWN_TABLET;
+        }
+        long hash = indexHash(tableId, keyHash);
+        log.lock();
+        int token = epochs.enter();
+        try {
+            long existing = hashTable.lookup(hash, tableId, key, 0, key.length, this);
+            long oldVersion = 0;
+            long oldBits = 0;
+            if (existing != 0) {
+                wrap(writerView, existing);
+                oldVersion = writerView.version();
+                if (writerView.valueLength() != 8) {
+                    out.version = oldVersion;
+                    return Status.NOT_A_NUMBER;
+                }
+                oldBits = writerView.memory().getLong(writerView.valueOffset());
+            }
+            Status verdict = rules.check(existing != 0, oldVersion);
+            if (verdict != Status.OK) {
+                out.version = oldVersion;
+                return verdict;
+            }
+            long newBits;
+            if (isDouble) {
+                double sum = (existing != 0 ? Double.longBitsToDouble(oldBits) : 0.0) + doubleDelta;
+                out.doubleValue = sum;
+                newBits = Double.doubleToRawLongBits(sum);
+            } else {
+                long sum = oldBits + longDelta;
+                out.longValue = sum;
+                newBits = sum;
+            }
+            byte[] value = out.scratch8;
+            for (int i = 0; i < 8; i++) {
+                value[i] = (byte) (newBits >>> (8 * i));
+            }
+            return appendObject(tableId, key, value, 8, hash, out);
+        } finally {
+            epochs.exit(token);
+            log.unlock();
+        }
+    }
+
+    // ---- log access helpers ----
+
+    private void wrap(ObjectFlyweight view, long reference) {
+        LogSegment segment = log.segmentOf(reference);
+        long offset = log.offsetOf(reference);
+        SegmentMemory memory = segment.memory();
+        byte header = memory.getByte(offset);
+        int width = EntryDescriptor.lengthWidthOf(header);
+        int content = (int) memory.getUnsigned(offset + 1, width);
+        if (!view.wrap(memory, offset + 1 + width + EntryDescriptor.CRC_BYTES, content - EntryDescriptor.CRC_BYTES)) {
+            throw new IllegalStateException("malformed object in memory at segment " + segment.id() + " offset " + offset);
+        }
+    }
+
+    private int framedLengthAt(long reference) {
+        SegmentMemory memory = log.segmentOf(reference).memory();
+        long offset = log.offsetOf(reference);
+        int width = EntryDescriptor.lengthWidthOf(memory.getByte(offset));
+        return 1 + width + (int) memory.getUnsigned(offset + 1, width);
+    }
+
+    /** Compares the key (and table) of the object at {@code reference}; thread-safe, allocation-free. */
+    @Override
+    public boolean matches(long reference, long tableId, byte[] key, int keyOffset, int keyLength) {
+        SegmentMemory memory = log.segmentOf(reference).memory();
+        long p = log.offsetOf(reference);
+        p += 1 + EntryDescriptor.lengthWidthOf(memory.getByte(p)) + EntryDescriptor.CRC_BYTES;
+        long table = 0;
+        int shift = 0;
+        byte b;
+        do {
+            b = memory.getByte(p++);
+            table |= (long) (b & 0x7F) << shift;
+            shift += 7;
+        } while (b < 0);
+        if (table != tableId) {
+            return false;
+        }
+        do {
+            b = memory.getByte(p++);
+        } while (b < 0);
+        p += 4;
+        int length = 0;
+        shift = 0;
+        do {
+            b = memory.getByte(p++);
+            length |= (b & 0x7F) << shift;
+            shift += 7;
+        } while (b < 0);
+        return length == keyLength && memory.equalsBytes(p, key, keyOffset, keyLength);
+    }
+
+    /** Index hash of the object at {@code reference}; used when the hash table grows (writer only). */
+    private long rehash(long reference) {
+        wrap(writerView, reference);
+        int length = writerView.keyLength();
+        writerView.memory().copyTo(writerView.keyOffset(), rehashKey, 0, length);
+        return indexHash(writerView.tableId(), KeyHash.hash(rehashKey, 0, length));
+    }
+
+    private TableCounters counters(long tableId) {
+        TableCounters counters = tables.get(tableId);
+        if (counters == null) {
+            counters = new TableCounters(tableId);
+            tables.put(tableId, counters);
+        }
+        return counters;
+    }
+
+    /** Table statistics, safe version: what every new head carries after its digest. */
+    private boolean appendHeadMetadata(SegmentWriter writer) {
+        int count = 0;
+        long[] ids = new long[tables.size()];
+        long[] bytes = new long[ids.length];
+        long[] objects = new long[ids.length];
+        for (TableCounters counters : tables.values()) {
+            if (count == ids.length) {
+                break;
+            }
+            ids[count] = counters.tableId();
+            bytes[count] = counters.bytes;
+            objects[count] = counters.objects;
+            count++;
+        }
+        return writer.appendTableStats(ids, bytes, objects, count) >= 0 && writer.appendSafeVersion(nextVersion) >= 0;
+    }
+
+    // ---- called by the cleaner ----
+
+    /** The cleaner dropped a tombstone of {@code framedBytes}. */
+    public void tombstoneDropped(int framedBytes) {
+        log.lock();
+        try {
+            tombstoneBytes -= framedBytes;
+            liveEntryBytes -= framedBytes;
+        } finally {
+            log.unlock();
+        }
+    }
+
+    public long tombstoneBytes() {
+        return tombstoneBytes;
+    }
+
+    // ---- memory and statistics ----
+
+    /**
+     * Waits until the cleaner has freed memory, for a writer that got {@link Status#RETRY}.
+     *
+     * @return false if {@code timeoutNs} passed first
+     */
+    public boolean awaitFreeMemory(long timeoutNs) throws InterruptedException {
+        epochs.reclaim();
+        return log.awaitFreeMemory(timeoutNs);
+    }
+
+    public EngineStats stats() {
+        return new EngineStats(liveEntryBytes, liveKeyValueBytes, hashTable.size(), pool.totalSeglets(),
+                log.segletsHeld(), hashTable.memoryBytes(), log.segmentCount(), tombstoneBytes, cleaner.stats());
+    }
+
+    /** Per-table counters (a copy). */
+    public Map<Long, TableCounters> tableCounters() {
+        return new HashMap<>(tables);
+    }
+
+    /** The next version this master will assign; no object has reached it. */
+    public long safeVersion() {
+        log.lock();
+        try {
+            return nextVersion;
+        } finally {
+            log.unlock();
+        }
+    }
+
+    public MasterLog log() {
+        return log;
+    }
+
+    public HashTable hashTable() {
+        return hashTable;
+    }
+
+    public LogCleaner cleaner() {
+        return cleaner;
+    }
+
+    public EpochManager epochs() {
+        return epochs;
+    }
+
+    public EngineContext context() {
+        return context;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        cleaner.close();
+        log.lock();
+        try {
+            epochs.reclaim();
+            hashTable.close();
+            pool.close();
+        } finally {
+            log.unlock();
+        }
+    }
+}

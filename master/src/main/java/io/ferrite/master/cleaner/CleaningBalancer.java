@@ -1,0 +1,138 @@
+package io.ferrite.master.cleaner;
+
+import io.ferrite.master.log.LogSegment;
+import io.ferrite.master.memory.SegletPool;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Decides when the cleaner works and on what.
+ *
+ * <ul>
+ *   <li>Nothing while free memory is above the low-memory mark, the log is within its size cap
+ *       and tombstones are a small share of free memory.</li>
+ *   <li><b>Compaction</b> (one segment rewritten in memory, same id, backups untouched) when
+ *       memory is the only pressure and some segment would give back at least an eighth of
+ *       its seglets.</li>
+ *   <li><b>Combined cleaning</b> otherwise: the log has more segments than its cap (the space
+ *       its replicas take), tombstones hold at least the configured share of free memory, or
+ *       compaction has nothing worth doing. Segments are ranked by cost-benefit
+ *       {@code (1 - u) * age / u}, where {@code u} is live bytes over the segment's written
+ *       length and age is measured in bytes appended to the log since the segment was
+ *       written; the best are taken while their live bytes fit the memory the cleaner may use.</li>
+ * </ul>
+ */
+public final class CleaningBalancer {
+    /** Most segments one combined pass takes. */
+    static final int MAX_SOURCES = 64;
+    /** Header and slack a survivor needs beyond the live bytes it receives. */
+    static final int SURVIVOR_OVERHEAD_BYTES = 256;
+
+    private final int lowMemorySeglets;
+    private final int survivorFloorSeglets;
+    private final int segmentCap;
+    private final double tombstoneShare;
+
+    /** What to do next. */
+    public sealed interface Decision {
+        record Idle() implements Decision {
+        }
+
+        record Compact(LogSegment segment) implements Decision {
+        }
+
+        record Combine(List<LogSegment> sources) implements Decision {
+        }
+    }
+
+    static final Decision IDLE = new Decision.Idle();
+
+    public CleaningBalancer(int lowMemorySeglets, int survivorFloorSeglets, int segmentCap, double tombstoneShare) {
+        this.lowMemorySeglets = lowMemorySeglets;
+        this.survivorFloorSeglets = survivorFloorSeglets;
+        this.segmentCap = segmentCap;
+        this.tombstoneShare = tombstoneShare;
+    }
+
+    /**
+     * @param closed         closed segments of the log (the head excluded)
+     * @param segmentCount   segments in the log
+     * @param freeSeglets    free seglets in the pool
+     * @param tombstoneBytes framed bytes of tombstones in the log
+     * @param now            the log clock
+     */
+    public Decision decide(List<LogSegment> closed, int segmentCount, int freeSeglets, long tombstoneBytes, long now) {
+        boolean memoryPressure = freeSeglets <= lowMemorySeglets;
+        boolean overCap = segmentCount > segmentCap;
+        boolean tombstonePressure = tombstoneBytes > 0
+                && tombstoneBytes >= tombstoneShare * (double) freeSeglets * SegletPool.SEGLET_SIZE_BYTES;
+        if (!memoryPressure && !overCap && !tombstonePressure) {
+            return IDLE;
+        }
+        long budgetBytes = (long) (freeSeglets - survivorFloorSeglets - 1) * SegletPool.SEGLET_SIZE_BYTES;
+        if (budgetBytes <= 0) {
+            return IDLE;
+        }
+        if (!overCap && !tombstonePressure) {
+            LogSegment best = null;
+            int bestFreeable = 0;
+            for (LogSegment segment : closed) {
+                if (segment.isBeingCleaned()) {
+                    continue;
+                }
+                long needed = segletsFor(segment.liveBytes());
+                int freeable = (int) (segment.segletCount() - needed);
+                if (freeable > bestFreeable && freeable * 8 >= segment.segletCount()
+                        && needed * SegletPool.SEGLET_SIZE_BYTES <= budgetBytes) {
+                    best = segment;
+                    bestFreeable = freeable;
+                }
+            }
+            if (best != null) {
+                return new Decision.Compact(best);
+            }
+        }
+        List<Scored> scored = new ArrayList<>(closed.size());
+        for (LogSegment segment : closed) {
+            if (segment.isBeingCleaned() || segment.lengthBytes() == 0) {
+                continue;
+            }
+            double u = Math.min(1.0, (double) segment.liveBytes() / segment.replicaLengthBytes());
+            if (u >= 0.98) {
+                continue;
+            }
+            double age = Math.max(1, now - segment.ageStamp());
+            double score = u <= 0 ? Double.MAX_VALUE : (1 - u) * age / u;
+            scored.add(new Scored(segment, score));
+        }
+        scored.sort(Comparator.comparingDouble(Scored::score).reversed());
+        List<LogSegment> sources = new ArrayList<>();
+        long live = 0;
+        long seglets = 0;
+        for (Scored candidate : scored) {
+            long segmentLive = Math.max(0, candidate.segment().liveBytes());
+            if (live + segmentLive + SURVIVOR_OVERHEAD_BYTES * (sources.size() + 1L) > budgetBytes) {
+                continue;
+            }
+            sources.add(candidate.segment());
+            live += segmentLive;
+            seglets += candidate.segment().segletCount();
+            if (sources.size() == MAX_SOURCES) {
+                break;
+            }
+        }
+        if (sources.isEmpty() || seglets <= segletsFor(live) + 1) {
+            return IDLE;
+        }
+        return new Decision.Combine(sources);
+    }
+
+    static long segletsFor(long liveBytes) {
+        return (Math.max(0, liveBytes) + SURVIVOR_OVERHEAD_BYTES + SegletPool.SEGLET_SIZE_BYTES - 1)
+                / SegletPool.SEGLET_SIZE_BYTES;
+    }
+
+    private record Scored(LogSegment segment, double score) {
+    }
+}

@@ -1,0 +1,467 @@
+package io.ferrite.master.hashtable;
+
+import io.ferrite.master.epoch.EpochManager;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * Maps keys to the log references of their objects. Off-heap, in 64-byte buckets of eight
+ * 8-byte slots; a bucket that overflows turns its last slot into a link to an overflow bucket.
+ *
+ * <pre>
+ *   slot (64 bits):
+ *    63            48  47  46                                           0
+ *   +----------------+---+----------------------------------------------+
+ *   | tag (16 bits)  | C | log reference (47 bits)                      |
+ *   +----------------+---+----------------------------------------------+
+ *   tag: low 16 bits of the index hash; C: chain bit (slot 7 only): the low bits then
+ *   hold the index of an overflow bucket. An empty slot is 0 (reference 0 is never an object).
+ *
+ *   bucket (64 bytes):  | slot0 | slot1 | ... | slot6 | slot7 or chain |
+ * </pre>
+ *
+ * A lookup compares tags first and confirms a candidate by comparing the full key in the log
+ * through a {@link KeyMatcher}. The table grows by 1.5x when it averages seven objects per
+ * bucket, so it stays between about 11 and 15 bytes per object including overflow buckets.
+ *
+ * <p>Concurrency: one writer at a time (the caller holds the log's append lock) inserts,
+ * replaces and removes; any number of readers look up without locks; cleaner threads swing
+ * references with {@link #relocate}. Every slot is read with acquire and written with
+ * release/CAS semantics. The writer publishes a new overflow bucket only after filling it
+ * (the chain link is installed by CAS, so a cleaner's concurrent relocation of the displaced
+ * entry is never lost), and replaces or removes with get-and-set so it learns the reference
+ * that was actually there. Growing builds a new table and publishes it with a volatile store;
+ * cleaners are held off by a read-write lock meanwhile, readers keep using the old table, and
+ * the old table's memory is released through the {@link EpochManager}.
+ */
+public final class HashTable {
+    /** Confirms that the object at {@code reference} has this table id and key. Must be thread-safe. */
+    public interface KeyMatcher {
+        boolean matches(long reference, long tableId, byte[] key, int keyOffset, int keyLength);
+    }
+
+    /** Recomputes the index hash of the object at {@code reference} (used when growing). */
+    public interface Rehasher {
+        long indexHash(long reference);
+    }
+
+    public static final int BUCKET_BYTES = 64;
+    public static final int SLOTS_PER_BUCKET = 8;
+    public static final long REFERENCE_MASK = (1L << 47) - 1;
+    private static final long CHAIN_BIT = 1L << 47;
+    private static final int TAG_SHIFT = 48;
+    private static final int OVERFLOW_CHUNK_BUCKETS = 1024;
+    private static final double GROW_AT_OBJECTS_PER_BUCKET = 7.0;
+    private static final double GROWTH_FACTOR = 1.5;
+    private static final VarHandle SLOT = ValueLayout.JAVA_LONG.varHandle();
+
+    /** One generation of the table: main buckets plus overflow chunks. */
+    private static final class Table {
+        final Arena arena = Arena.ofShared();
+        final long bucketCount;
+        final MemorySegment buckets;
+        volatile MemorySegment[] overflow = new MemorySegment[0];
+        int overflowUsed;
+
+        Table(long bucketCount) {
+            this.bucketCount = bucketCount;
+            this.buckets = arena.allocate(bucketCount * BUCKET_BYTES, BUCKET_BYTES);
+        }
+
+        long overflowBytes() {
+            return (long) overflow.length * OVERFLOW_CHUNK_BUCKETS * BUCKET_BYTES;
+        }
+    }
+
+    private final EpochManager epochs;
+    private final ReentrantReadWriteLock growLock = new ReentrantReadWriteLock();
+    private volatile Table table;
+    private long objectCount;
+    private long grows;
+
+    public HashTable(long initialBuckets, EpochManager epochs) {
+        if (initialBuckets < 1) {
+            throw new IllegalArgumentException("initial bucket count must be positive: " + initialBuckets);
+        }
+        this.epochs = epochs;
+        this.table = new Table(initialBuckets);
+    }
+
+    private static long bucketIndex(Table t, long hash) {
+        return Math.unsignedMultiplyHigh(hash, t.bucketCount);
+    }
+
+    private static long tagOf(long hash) {
+        return (hash & 0xFFFFL) << TAG_SHIFT;
+    }
+
+    private static long get(MemorySegment segment, long offset) {
+        return (long) SLOT.getAcquire(segment, offset);
+    }
+
+    /** The overflow chunk holding the bucket a chain word links to. */
+    private static MemorySegment overflowChunk(Table t, long word) {
+        return t.overflow[(int) ((word & REFERENCE_MASK) / OVERFLOW_CHUNK_BUCKETS)];
+    }
+
+    /** Offset of that bucket within its chunk. */
+    private static long overflowBase(long word) {
+        return ((word & REFERENCE_MASK) % OVERFLOW_CHUNK_BUCKETS) * BUCKET_BYTES;
+    }
+
+    /** The reference stored for this key, or 0. Lock-free; safe from any thread. */
+    public long lookup(long hash, long tableId, byte[] key, int keyOffset, int keyLength, KeyMatcher matcher) {
+        Table t = table;
+        long tag = tagOf(hash);
+        MemorySegment segment = t.buckets;
+        long base = bucketIndex(t, hash) * BUCKET_BYTES;
+        for (;;) {
+            boolean chained = false;
+            for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
+                long word = get(segment, base + 8L * i);
+                if (word == 0) {
+                    continue;
+                }
+                if ((word & CHAIN_BIT) != 0) {
+                    segment = overflowChunk(t, word);
+                    base = overflowBase(word);
+                    chained = true;
+                    break;
+                }
+                if ((word & ~(CHAIN_BIT | REFERENCE_MASK)) == tag
+                        && matcher.matches(word & REFERENCE_MASK, tableId, key, keyOffset, keyLength)) {
+                    return word & REFERENCE_MASK;
+                }
+            }
+            if (!chained) {
+                return 0;
+            }
+        }
+    }
+
+    /**
+     * Stores {@code reference} for this key, replacing any previous one. Writer only.
+     *
+     * @return the reference replaced (as it really was, even if a cleaner had just moved it), or 0
+     */
+    public long put(long hash, long tableId, byte[] key, int keyOffset, int keyLength, long reference,
+                    KeyMatcher matcher) {
+        Table t = table;
+        long tag = tagOf(hash);
+        long newWord = tag | reference;
+        MemorySegment segment = t.buckets;
+        long base = bucketIndex(t, hash) * BUCKET_BYTES;
+        MemorySegment emptySegment = null;
+        long emptyOffset = -1;
+        for (;;) {
+            boolean chained = false;
+            for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
+                long offset = base + 8L * i;
+                long word = get(segment, offset);
+                if (word == 0) {
+                    if (emptySegment == null) {
+                        emptySegment = segment;
+                        emptyOffset = offset;
+                    }
+                    continue;
+                }
+                if ((word & CHAIN_BIT) != 0) {
+                    segment = overflowChunk(t, word);
+                    base = overflowBase(word);
+                    chained = true;
+                    break;
+                }
+                if ((word & ~(CHAIN_BIT | REFERENCE_MASK)) == tag
+                        && matcher.matches(word & REFERENCE_MASK, tableId, key, keyOffset, keyLength)) {
+                    return ((long) SLOT.getAndSet(segment, offset, newWord)) & REFERENCE_MASK;
+                }
+            }
+            if (!chained) {
+                break;
+            }
+        }
+        if (emptySegment != null) {
+            SLOT.setRelease(emptySegment, emptyOffset, newWord);
+        } else {
+            chainNewBucket(t, segment, base + 8L * (SLOTS_PER_BUCKET - 1), newWord);
+        }
+        objectCount++;
+        return 0;
+    }
+
+    /** Moves the entry in {@code lastSlot} to a fresh overflow bucket with {@code newWord} beside it. */
+    private void chainNewBucket(Table t, MemorySegment segment, long lastSlot, long newWord) {
+        int index = allocateOverflow(t);
+        MemorySegment chunk = overflowChunk(t, index);
+        long bucket = overflowBase(index);
+        for (;;) {
+            long displaced = get(segment, lastSlot);
+            chunk.set(ValueLayout.JAVA_LONG, bucket, displaced);
+            chunk.set(ValueLayout.JAVA_LONG, bucket + 8, newWord);
+            if (SLOT.compareAndSet(segment, lastSlot, displaced, CHAIN_BIT | index)) {
+                return;
+            }
+        }
+    }
+
+    private static int allocateOverflow(Table t) {
+        MemorySegment[] chunks = t.overflow;
+        if (t.overflowUsed == chunks.length * OVERFLOW_CHUNK_BUCKETS) {
+            MemorySegment[] grown = java.util.Arrays.copyOf(chunks, chunks.length + 1);
+            grown[chunks.length] = t.arena.allocate((long) OVERFLOW_CHUNK_BUCKETS * BUCKET_BYTES, BUCKET_BYTES);
+            t.overflow = grown;
+        }
+        return t.overflowUsed++;
+    }
+
+    /**
+     * Removes this key. Writer only.
+     *
+     * @return the reference removed, or 0 if the key was absent
+     */
+    public long remove(long hash, long tableId, byte[] key, int keyOffset, int keyLength, KeyMatcher matcher) {
+        Table t = table;
+        long tag = tagOf(hash);
+        MemorySegment segment = t.buckets;
+        long base = bucketIndex(t, hash) * BUCKET_BYTES;
+        for (;;) {
+            boolean chained = false;
+            for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
+                long offset = base + 8L * i;
+                long word = get(segment, offset);
+                if (word == 0) {
+                    continue;
+                }
+                if ((word & CHAIN_BIT) != 0) {
+                    segment = overflowChunk(t, word);
+                    base = overflowBase(word);
+                    chained = true;
+                    break;
+                }
+                if ((word & ~(CHAIN_BIT | REFERENCE_MASK)) == tag
+                        && matcher.matches(word & REFERENCE_MASK, tableId, key, keyOffset, keyLength)) {
+                    objectCount--;
+                    return ((long) SLOT.getAndSet(segment, offset, 0L)) & REFERENCE_MASK;
+                }
+            }
+            if (!chained) {
+                return 0;
+            }
+        }
+    }
+
+    /** True when the slot for {@code hash} still holds exactly {@code reference}. Lock-free. */
+    public boolean contains(long hash, long reference) {
+        Table t = table;
+        long expected = tagOf(hash) | reference;
+        MemorySegment segment = t.buckets;
+        long base = bucketIndex(t, hash) * BUCKET_BYTES;
+        for (;;) {
+            boolean chained = false;
+            for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
+                long word = get(segment, base + 8L * i);
+                if (word == expected) {
+                    return true;
+                }
+                if ((word & CHAIN_BIT) != 0) {
+                    segment = overflowChunk(t, word);
+                    base = overflowBase(word);
+                    chained = true;
+                    break;
+                }
+            }
+            if (!chained) {
+                return false;
+            }
+        }
+    }
+
+    /**
+     * Swings the slot holding {@code oldReference} to {@code newReference} (the cleaner moved the
+     * object). Safe against the writer and other cleaners.
+     *
+     * @return false if the object is no longer there (overwritten or removed meanwhile)
+     */
+    public boolean relocate(long hash, long oldReference, long newReference) {
+        growLock.readLock().lock();
+        try {
+            Table t = table;
+            long tag = tagOf(hash);
+            long expected = tag | oldReference;
+            retry:
+            for (;;) {
+                MemorySegment segment = t.buckets;
+                long base = bucketIndex(t, hash) * BUCKET_BYTES;
+                for (;;) {
+                    boolean chained = false;
+                    for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
+                        long offset = base + 8L * i;
+                        long word = get(segment, offset);
+                        if (word == expected) {
+                            if (SLOT.compareAndSet(segment, offset, expected, tag | newReference)) {
+                                return true;
+                            }
+                            continue retry; // moved to an overflow bucket, or replaced: look again
+                        }
+                        if ((word & CHAIN_BIT) != 0) {
+                            segment = overflowChunk(t, word);
+                            base = overflowBase(word);
+                            chained = true;
+                            break;
+                        }
+                    }
+                    if (!chained) {
+                        return false;
+                    }
+                }
+            }
+        } finally {
+            growLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Grows the table if it averages more than seven objects per bucket. Writer only: the
+     * caller holds the append lock, so no insert or remove runs meanwhile.
+     *
+     * @return true if the table grew
+     */
+    public boolean growIfNeeded(Rehasher rehasher) {
+        Table old = table;
+        if (objectCount <= old.bucketCount * GROW_AT_OBJECTS_PER_BUCKET) {
+            return false;
+        }
+        long newCount = Math.max(old.bucketCount + 1, (long) Math.ceil(old.bucketCount * GROWTH_FACTOR));
+        growLock.writeLock().lock();
+        try {
+            Table grown = new Table(newCount);
+            copyInto(old, old.buckets, grown, rehasher);
+            table = grown;
+            grows++;
+        } finally {
+            growLock.writeLock().unlock();
+        }
+        epochs.retire(old.arena::close);
+        return true;
+    }
+
+    private static void copyInto(Table from, MemorySegment bucketArea, Table to, Rehasher rehasher) {
+        long buckets = bucketArea.byteSize() / BUCKET_BYTES;
+        for (long b = 0; b < buckets; b++) {
+            copyChain(from, bucketArea, b * BUCKET_BYTES, to, rehasher);
+        }
+    }
+
+    private static void copyChain(Table from, MemorySegment segment, long base, Table to, Rehasher rehasher) {
+        for (;;) {
+            boolean chained = false;
+            for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
+                long word = segment.get(ValueLayout.JAVA_LONG, base + 8L * i);
+                if (word == 0) {
+                    continue;
+                }
+                if ((word & CHAIN_BIT) != 0) {
+                    segment = overflowChunk(from, word);
+                    base = overflowBase(word);
+                    chained = true;
+                    break;
+                }
+                long reference = word & REFERENCE_MASK;
+                insertFresh(to, rehasher.indexHash(reference), reference);
+            }
+            if (!chained) {
+                return;
+            }
+        }
+    }
+
+    /** Inserts a reference known to be absent, into a table no one else sees yet. */
+    private static void insertFresh(Table t, long hash, long reference) {
+        MemorySegment segment = t.buckets;
+        long base = bucketIndex(t, hash) * BUCKET_BYTES;
+        for (;;) {
+            for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
+                long word = segment.get(ValueLayout.JAVA_LONG, base + 8L * i);
+                if (word == 0) {
+                    segment.set(ValueLayout.JAVA_LONG, base + 8L * i, tagOf(hash) | reference);
+                    return;
+                }
+                if ((word & CHAIN_BIT) != 0) {
+                    segment = overflowChunk(t, word);
+                    base = overflowBase(word);
+                    break;
+                }
+                if (i == SLOTS_PER_BUCKET - 1) {
+                    int index = allocateOverflow(t);
+                    MemorySegment chunk = overflowChunk(t, index);
+                    long bucket = overflowBase(index);
+                    chunk.set(ValueLayout.JAVA_LONG, bucket, word);
+                    chunk.set(ValueLayout.JAVA_LONG, bucket + 8, tagOf(hash) | reference);
+                    segment.set(ValueLayout.JAVA_LONG, base + 8L * i, CHAIN_BIT | index);
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Objects indexed. Exact when read by the writer. */
+    public long size() {
+        return objectCount;
+    }
+
+    /** Bytes of off-heap memory the index holds (main buckets plus overflow chunks). */
+    public long memoryBytes() {
+        Table t = table;
+        return t.bucketCount * BUCKET_BYTES + t.overflowBytes();
+    }
+
+    public long bucketCount() {
+        return table.bucketCount;
+    }
+
+    /** How many times the table has grown. */
+    public long grows() {
+        return grows;
+    }
+
+    /** Calls {@code visitor} with every reference in the table. Writer only (or a quiesced table). */
+    public void forEach(java.util.function.LongConsumer visitor) {
+        Table t = table;
+        forEachIn(t, t.buckets, visitor);
+    }
+
+    private static void forEachIn(Table t, MemorySegment area, java.util.function.LongConsumer visitor) {
+        long buckets = area.byteSize() / BUCKET_BYTES;
+        for (long b = 0; b < buckets; b++) {
+            MemorySegment segment = area;
+            long base = b * BUCKET_BYTES;
+            for (;;) {
+                boolean chained = false;
+                for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
+                    long word = get(segment, base + 8L * i);
+                    if (word == 0) {
+                        continue;
+                    }
+                    if ((word & CHAIN_BIT) != 0) {
+                        segment = overflowChunk(t, word);
+                        base = overflowBase(word);
+                        chained = true;
+                        break;
+                    }
+                    visitor.accept(word & REFERENCE_MASK);
+                }
+                if (!chained) {
+                    break;
+                }
+            }
+        }
+    }
+
+    /** Releases the table's memory. Only when no operation can still use it. */
+    public void close() {
+        table.arena.close();
+    }
+}

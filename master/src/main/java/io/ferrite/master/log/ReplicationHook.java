@@ -1,0 +1,45 @@
+package io.ferrite.master.log;
+
+import io.ferrite.log.SegmentCertificate;
+
+/**
+ * Where replication plugs into the log. The log calls these with its append lock held, in log
+ * order: a segment is opened before any later one; a new head is opened before the old head
+ * is closed; bytes up to a certificate are handed over before the write they hold is
+ * acknowledged ({@link #sync}).
+ */
+public interface ReplicationHook {
+    /** A new segment exists (head or cleaner survivor); its replicas should be opened. */
+    void segmentOpened(long segmentId);
+
+    /**
+     * Everything of the segment up to {@code certificate} must reach the backups before the
+     * caller acknowledges the writes it holds. Returns when it has (or at once without replicas).
+     */
+    void sync(long segmentId, SegmentCertificate certificate);
+
+    /** The segment is complete; {@code certificate} covers all of it. */
+    void segmentClosed(long segmentId, SegmentCertificate certificate);
+
+    /** The segment left the log (cleaned); backups may free their replicas. */
+    void segmentFreed(long segmentId);
+
+    /** Replication factor 0: the log lives in the master's memory only. */
+    ReplicationHook NONE = new ReplicationHook() {
+        @Override
+        public void segmentOpened(long segmentId) {
+        }
+
+        @Override
+        public void sync(long segmentId, SegmentCertificate certificate) {
+        }
+
+        @Override
+        public void segmentClosed(long segmentId, SegmentCertificate certificate) {
+        }
+
+        @Override
+        public void segmentFreed(long segmentId) {
+        }
+    };
+}
