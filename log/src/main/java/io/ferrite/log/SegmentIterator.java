@@ -138,7 +138,7 @@ public final class SegmentIterator {
             entryCrc.update(frame, 0, 1 + width);
             memory.updateCrc(entryCrc, payloadAt, payloadBytes);
             int stored = memory.getInt(at + 1 + width);
-            if (false && (int) entryCrc.getValue() != stored) {
+            if ((int) entryCrc.getValue() != stored) {
                 return fail(at, entryType + " checksum mismatch");
             }
         }
@@ -149,6 +149,12 @@ public final class SegmentIterator {
         };
         if (!wellFormed) {
             return fail(at, "malformed " + entryType + " payload of " + payloadBytes + " bytes");
+        }
+        if (entryType == EntryType.SEGMENT_HEADER) {
+            long named = memory.getLong(payloadAt + MetadataDescriptors.HEADER_SEGMENT_ID_OFFSET);
+            if (named != segmentId) {
+                return fail(at, "header names segment " + named + ", not " + segmentId);
+            }
         }
         type = entryType;
         entryOffset = at;

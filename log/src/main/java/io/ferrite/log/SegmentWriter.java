@@ -74,7 +74,8 @@ public final class SegmentWriter {
             return FULL;
         }
         while (memory.capacity() < end) {
-            if (memory.segletCount() == memory.maxSeglets() || source == null) {
+            boolean lastSegletShort = memory.capacity() % memory.segletSizeBytes() != 0;
+            if (memory.segletCount() == memory.maxSeglets() || source == null || lastSegletShort) {
                 return FULL;
             }
             MemorySegment seglet = source.allocateSeglet();

@@ -35,10 +35,14 @@ class SegmentCopyTest {
 
             // Same headers in the same order: the certificate is the source's.
             assertThat(copy.certificate()).isEqualTo(source.certificate());
-            assertThat(SegmentIterator.validate(copy.memory(), COPY_ID, copy.certificate()))
+            // The header was copied verbatim, so the copy is still segment SOURCE_ID (compaction).
+            assertThat(SegmentIterator.validate(copy.memory(), SOURCE_ID, copy.certificate()))
                     .isEqualTo(new ValidationResult.Valid(copied));
+            ValidationResult misfiled = SegmentIterator.validate(copy.memory(), COPY_ID, copy.certificate());
+            assertThat(misfiled).isInstanceOf(ValidationResult.Corrupt.class);
+            assertThat(((ValidationResult.Corrupt) misfiled).corruption().reason()).contains("header names segment");
             TestSegments.Scan scan = TestSegments.scan(
-                    new SegmentIterator().reset(copy.memory(), COPY_ID, copy.certificate()), copy.position());
+                    new SegmentIterator().reset(copy.memory(), SOURCE_ID, copy.certificate()), copy.position());
             assertThat(scan.entries()).containsExactlyElementsOf(source.entries());
         }
     }
@@ -62,10 +66,10 @@ class SegmentCopyTest {
 
             SegmentCertificate certificate = copy.certificate();
             assertThat(certificate).isNotEqualTo(source.certificate());
-            assertThat(SegmentIterator.validate(copy.memory(), COPY_ID, certificate))
+            assertThat(SegmentIterator.validate(copy.memory(), SOURCE_ID, certificate))
                     .isEqualTo(new ValidationResult.Valid(survivors.size()));
             TestSegments.Scan scan = TestSegments.scan(
-                    new SegmentIterator().reset(copy.memory(), COPY_ID, certificate), copy.position());
+                    new SegmentIterator().reset(copy.memory(), SOURCE_ID, certificate), copy.position());
             assertThat(scan.entries()).containsExactlyElementsOf(survivors);
         }
     }
