@@ -148,11 +148,19 @@ public final class LogCleaner implements AutoCloseable {
         CleaningBalancer.Decision decision = balancer.decide(log.closedSegments(), log.segmentCount(),
                 log.pool().freeSeglets(), objects.tombstoneBytes(), log.clock());
         long start = System.nanoTime();
-        boolean worked = switch (decision) {
-            case CleaningBalancer.Decision.Idle idle -> false;
-            case CleaningBalancer.Decision.Compact compact -> compact(compact.segment());
-            case CleaningBalancer.Decision.Combine combine -> combine(combine.sources());
-        };
+        // A pass reads the hash table like any operation, so it holds an epoch: a table
+        // replaced by growth is not released under it.
+        int token = epochs.enter();
+        boolean worked;
+        try {
+            worked = switch (decision) {
+                case CleaningBalancer.Decision.Idle idle -> false;
+                case CleaningBalancer.Decision.Compact compact -> compact(compact.segment());
+                case CleaningBalancer.Decision.Combine combine -> combine(combine.sources());
+            };
+        } finally {
+            epochs.exit(token);
+        }
         if (worked) {
             cleaningTimeNs.addAndGet(System.nanoTime() - start);
             epochs.reclaim();
