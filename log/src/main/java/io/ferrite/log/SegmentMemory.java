@@ -186,7 +186,15 @@ public final class SegmentMemory {
     }
 
     public void copyFrom(byte[] src, int srcOffset, long offset, int length) {
-        copyFrom(MemorySegment.ofArray(src), srcOffset, offset, length);
+        while (length > 0) {
+            int index = (int) (offset >>> segletShift);
+            long within = offset & segletMask;
+            int chunk = (int) Math.min(length, seglets[index].byteSize() - within);
+            MemorySegment.copy(src, srcOffset, seglets[index], ValueLayout.JAVA_BYTE, within, chunk);
+            srcOffset += chunk;
+            offset += chunk;
+            length -= chunk;
+        }
     }
 
     /** Copies {@code length} bytes of this segment at {@code offset} into {@code dst}. */
@@ -203,7 +211,15 @@ public final class SegmentMemory {
     }
 
     public void copyTo(long offset, byte[] dst, int dstOffset, int length) {
-        copyTo(offset, MemorySegment.ofArray(dst), dstOffset, length);
+        while (length > 0) {
+            int index = (int) (offset >>> segletShift);
+            long within = offset & segletMask;
+            int chunk = (int) Math.min(length, seglets[index].byteSize() - within);
+            MemorySegment.copy(seglets[index], ValueLayout.JAVA_BYTE, within, dst, dstOffset, chunk);
+            dstOffset += chunk;
+            offset += chunk;
+            length -= chunk;
+        }
     }
 
     /** Copies bytes between segments (possibly of different seglet layouts). */
@@ -234,13 +250,29 @@ public final class SegmentMemory {
     /** Compares {@code length} bytes at {@code offset} with {@code other[otherOffset..]}. */
     public boolean equalsBytes(long offset, byte[] other, int otherOffset, int length) {
         if (isContiguous(offset, length)) {
-            MemorySegment seglet = seglets[(int) (offset >>> segletShift)];
-            long within = offset & segletMask;
-            return MemorySegment.mismatch(seglet, within, within + length,
-                    MemorySegment.ofArray(other), otherOffset, otherOffset + length) == -1;
+            return equalsBytes(seglets[(int) (offset >>> segletShift)], offset & segletMask, other, otherOffset, length);
         }
         for (int i = 0; i < length; i++) {
             if (getByte(offset + i) != other[otherOffset + i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static final java.lang.invoke.VarHandle ARRAY_LONG_LE =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** Compares {@code length} bytes of {@code segment} at {@code offset} with {@code other[otherOffset..]}. */
+    public static boolean equalsBytes(MemorySegment segment, long offset, byte[] other, int otherOffset, int length) {
+        int i = 0;
+        for (; i + 8 <= length; i += 8) {
+            if (segment.get(LONG_LE, offset + i) != (long) ARRAY_LONG_LE.get(other, otherOffset + i)) {
+                return false;
+            }
+        }
+        for (; i < length; i++) {
+            if (segment.get(ValueLayout.JAVA_BYTE, offset + i) != other[otherOffset + i]) {
                 return false;
             }
         }

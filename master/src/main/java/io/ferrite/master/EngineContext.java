@@ -80,8 +80,9 @@ public final class EngineContext {
         int totalSeglets = (int) (memoryBytes / SegletPool.SEGLET_SIZE_BYTES);
         int segmentSeglets = segmentSizeBytes / SegletPool.SEGLET_SIZE_BYTES;
         if (writerFloorSeglets < 0) {
-            // Room for the cleaner to write one full segment of survivors, or 1 % of memory.
-            writerFloorSeglets = SURVIVOR_FLOOR_SEGLETS + Math.max(segmentSeglets + 8, totalSeglets / 100);
+            // Room for each cleaner thread to write one full segment of survivors, or 1 % of memory.
+            writerFloorSeglets = SURVIVOR_FLOOR_SEGLETS
+                    + Math.max(Math.max(1, cleanerThreads) * (segmentSeglets + 8), totalSeglets / 100);
         }
         if (writerFloorSeglets <= SURVIVOR_FLOOR_SEGLETS || writerFloorSeglets >= totalSeglets / 2) {
             throw new IllegalArgumentException("memory: " + memoryBytes + " bytes is too small for segments of "

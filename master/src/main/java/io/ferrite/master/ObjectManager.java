@@ -47,9 +47,13 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
     private final byte[] rehashKey = new byte[ObjectFlyweight.MAX_KEY_BYTES];
     private final int maxValueBytes;
     private long nextVersion = 1;
-    private volatile long liveEntryBytes;
-    private volatile long liveKeyValueBytes;
-    private volatile long tombstoneBytes;
+    // Written under the append lock only; statistics read them under it too.
+    private long liveEntryBytes;
+    private long liveKeyValueBytes;
+    private long tombstoneBytes;
+    private TableCounters lastCounters = new TableCounters(Long.MIN_VALUE);
+    /** The whole pool region as one segment: entries within one seglet are read here directly. */
+    private final SegmentMemory regionMemory;
     private volatile boolean closed;
 
     public ObjectManager(EngineContext context) {
@@ -62,6 +66,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
         this.log = new MasterLog(pool, epochs, context.replicationHook(), context.logId(),
                 context.segmentSizeBytes(), context.writerFloorSeglets(), EngineContext.SURVIVOR_FLOOR_SEGLETS,
                 context.lowMemorySeglets());
+        this.regionMemory = new SegmentMemory(pool.allSeglets(), SegletPool.SEGLET_SIZE_BYTES);
         this.ownership = context.tabletOwnership();
         this.maxValueBytes = context.maxValueBytes();
         this.cleaner = new LogCleaner(log, hashTable, epochs, this, context);
@@ -123,16 +128,18 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
         log.lock();
         int token = epochs.enter();
         try {
-            long existing = hashTable.lookup(hash, tableId, key, 0, key.length, this);
-            long oldVersion = 0;
-            if (existing != 0) {
-                wrap(writerView, existing);
-                oldVersion = writerView.version();
-            }
-            Status verdict = rules.check(existing != 0, oldVersion);
-            if (verdict != Status.OK) {
-                out.version = oldVersion;
-                return verdict;
+            if (rules != RejectRules.NONE) {
+                long existing = hashTable.lookup(hash, tableId, key, 0, key.length, this);
+                long oldVersion = 0;
+                if (existing != 0) {
+                    wrap(writerView, existing);
+                    oldVersion = writerView.version();
+                }
+                Status verdict = rules.check(existing != 0, oldVersion);
+                if (verdict != Status.OK) {
+                    out.version = oldVersion;
+                    return verdict;
+                }
             }
             return appendObject(tableId, key, value, value.length, hash, out);
         } finally {
@@ -178,10 +185,10 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
         liveEntryBytes += liveDelta;
         liveKeyValueBytes += keyValueDelta;
         out.version = version;
-        if (hashTable.growIfNeeded(this::rehash)) {
+        if (hashTable.resizeIfNeeded(this::rehash)) {
             epochs.reclaim();
         }
-        context.replicationHook().sync(head.id(), writer.certificate());
+        context.replicationHook().sync(head.id(), writer.position(), writer.certificateChecksum());
         return Status.OK;
     }
 
@@ -238,7 +245,10 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
             liveKeyValueBytes -= removedKeyValue;
             tombstoneBytes += written;
             out.version = version;
-            context.replicationHook().sync(head.id(), head.writer().certificate());
+            if (hashTable.resizeIfNeeded(this::rehash)) {
+                epochs.reclaim();
+            }
+            context.replicationHook().sync(head.id(), head.writer().position(), head.writer().certificateChecksum());
             return Status.OK;
         } finally {
             epochs.exit(token);
@@ -309,30 +319,59 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
 
     // ---- log access helpers ----
 
+    /**
+     * True when the whole entry at {@code reference} lies within its seglet (nearly always), so
+     * it can be read from the region at {@code reference} without finding its segment.
+     */
+    private boolean inOneSeglet(long reference) {
+        long within = reference & (SegletPool.SEGLET_SIZE_BYTES - 1);
+        int width = EntryDescriptor.lengthWidthOf(regionMemory.getByte(reference));
+        if (within + 1 + width > SegletPool.SEGLET_SIZE_BYTES) {
+            return false;
+        }
+        return within + 1 + width + regionMemory.getUnsigned(reference + 1, width) <= SegletPool.SEGLET_SIZE_BYTES;
+    }
+
     private void wrap(ObjectFlyweight view, long reference) {
-        LogSegment segment = log.segmentOf(reference);
-        long offset = log.offsetOf(reference);
-        SegmentMemory memory = segment.memory();
+        SegmentMemory memory;
+        long offset;
+        if (inOneSeglet(reference)) {
+            memory = regionMemory;
+            offset = reference;
+        } else {
+            memory = log.segmentOf(reference).memory();
+            offset = log.offsetOf(reference);
+        }
         byte header = memory.getByte(offset);
         int width = EntryDescriptor.lengthWidthOf(header);
         int content = (int) memory.getUnsigned(offset + 1, width);
         if (!view.wrap(memory, offset + 1 + width + EntryDescriptor.CRC_BYTES, content - EntryDescriptor.CRC_BYTES)) {
-            throw new IllegalStateException("malformed object in memory at segment " + segment.id() + " offset " + offset);
+            throw new IllegalStateException("malformed object in memory at reference " + Long.toHexString(reference));
         }
     }
 
     private int framedLengthAt(long reference) {
+        int width = EntryDescriptor.lengthWidthOf(regionMemory.getByte(reference));
+        if ((reference & (SegletPool.SEGLET_SIZE_BYTES - 1)) + 1 + width <= SegletPool.SEGLET_SIZE_BYTES) {
+            return 1 + width + (int) regionMemory.getUnsigned(reference + 1, width);
+        }
         SegmentMemory memory = log.segmentOf(reference).memory();
         long offset = log.offsetOf(reference);
-        int width = EntryDescriptor.lengthWidthOf(memory.getByte(offset));
         return 1 + width + (int) memory.getUnsigned(offset + 1, width);
     }
 
     /** Compares the key (and table) of the object at {@code reference}; thread-safe, allocation-free. */
     @Override
     public boolean matches(long reference, long tableId, byte[] key, int keyOffset, int keyLength) {
-        SegmentMemory memory = log.segmentOf(reference).memory();
-        long p = log.offsetOf(reference);
+        if (inOneSeglet(reference)) {
+            return matchesAt(regionMemory, reference, tableId, key, keyOffset, keyLength);
+        }
+        return matchesAt(log.segmentOf(reference).memory(), log.offsetOf(reference), tableId, key, keyOffset, keyLength);
+    }
+
+    private static boolean matchesAt(SegmentMemory memory, long entryOffset, long tableId, byte[] key, int keyOffset,
+                                     int keyLength) {
+        long p = entryOffset;
         p += 1 + EntryDescriptor.lengthWidthOf(memory.getByte(p)) + EntryDescriptor.CRC_BYTES;
         long table = 0;
         int shift = 0;
@@ -368,11 +407,15 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
     }
 
     private TableCounters counters(long tableId) {
+        if (lastCounters.tableId() == tableId) {
+            return lastCounters;
+        }
         TableCounters counters = tables.get(tableId);
         if (counters == null) {
             counters = new TableCounters(tableId);
             tables.put(tableId, counters);
         }
+        lastCounters = counters;
         return counters;
     }
 
@@ -407,6 +450,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
         }
     }
 
+    /** Framed bytes of tombstones in the log (read racily by the cleaner's balancer). */
     public long tombstoneBytes() {
         return tombstoneBytes;
     }
@@ -424,8 +468,13 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
     }
 
     public EngineStats stats() {
-        return new EngineStats(liveEntryBytes, liveKeyValueBytes, hashTable.size(), pool.totalSeglets(),
-                log.segletsHeld(), hashTable.memoryBytes(), log.segmentCount(), tombstoneBytes, cleaner.stats());
+        log.lock();
+        try {
+            return new EngineStats(liveEntryBytes, liveKeyValueBytes, hashTable.size(), pool.totalSeglets(),
+                    log.segletsHeld(), hashTable.memoryBytes(), log.segmentCount(), tombstoneBytes, cleaner.stats());
+        } finally {
+            log.unlock();
+        }
     }
 
     /** Per-table counters (a copy). */

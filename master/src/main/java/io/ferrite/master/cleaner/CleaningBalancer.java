@@ -20,7 +20,8 @@ import java.util.List;
  *       compaction has nothing worth doing. Segments are ranked by cost-benefit
  *       {@code (1 - u) * age / u}, where {@code u} is live bytes over the segment's written
  *       length and age is measured in bytes appended to the log since the segment was
- *       written; the best are taken while their live bytes fit the memory the cleaner may use.</li>
+ *       written; the best are taken while their live bytes fit the cleaner's reserve (the
+ *       seglets writers may not take), so a pass never runs out of memory half-way.</li>
  * </ul>
  */
 public final class CleaningBalancer {
@@ -30,7 +31,9 @@ public final class CleaningBalancer {
     static final int SURVIVOR_OVERHEAD_BYTES = 256;
 
     private final int lowMemorySeglets;
+    private final int writerFloorSeglets;
     private final int survivorFloorSeglets;
+    private final int cleanerThreads;
     private final int segmentCap;
     private final double tombstoneShare;
 
@@ -48,8 +51,15 @@ public final class CleaningBalancer {
 
     static final Decision IDLE = new Decision.Idle();
 
-    public CleaningBalancer(int lowMemorySeglets, int survivorFloorSeglets, int segmentCap, double tombstoneShare) {
+    /**
+     * @param writerFloorSeglets   writers stop when this few seglets are free: the cleaner's reserve
+     * @param cleanerThreads       threads sharing the reserve
+     */
+    public CleaningBalancer(int lowMemorySeglets, int writerFloorSeglets, int survivorFloorSeglets, int segmentCap,
+                            double tombstoneShare, int cleanerThreads) {
         this.lowMemorySeglets = lowMemorySeglets;
+        this.writerFloorSeglets = writerFloorSeglets;
+        this.cleanerThreads = Math.max(1, cleanerThreads);
         this.survivorFloorSeglets = survivorFloorSeglets;
         this.segmentCap = segmentCap;
         this.tombstoneShare = tombstoneShare;
@@ -70,7 +80,10 @@ public final class CleaningBalancer {
         if (!memoryPressure && !overCap && !tombstonePressure) {
             return IDLE;
         }
-        long budgetBytes = (long) (freeSeglets - survivorFloorSeglets - 1) * SegletPool.SEGLET_SIZE_BYTES;
+        // A pass may count only on the reserve: memory above the writer floor can be taken by
+        // writers while the pass runs, and a pass that runs out part-way frees nothing.
+        long budgetSeglets = (Math.min(freeSeglets, writerFloorSeglets) - survivorFloorSeglets - 1) / cleanerThreads;
+        long budgetBytes = budgetSeglets * SegletPool.SEGLET_SIZE_BYTES;
         if (budgetBytes <= 0) {
             return IDLE;
         }

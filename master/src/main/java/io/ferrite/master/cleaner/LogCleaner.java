@@ -79,8 +79,8 @@ public final class LogCleaner implements AutoCloseable {
         this.epochs = epochs;
         this.objects = objects;
         int segmentCap = (int) Math.max(4, context.logSizeCapFactor() * context.memoryBytes() / context.segmentSizeBytes());
-        this.balancer = new CleaningBalancer(context.lowMemorySeglets(), EngineContext.SURVIVOR_FLOOR_SEGLETS,
-                segmentCap, context.tombstoneShare());
+        this.balancer = new CleaningBalancer(context.lowMemorySeglets(), context.writerFloorSeglets(),
+                EngineContext.SURVIVOR_FLOOR_SEGLETS, segmentCap, context.tombstoneShare(), context.cleanerThreads());
         this.threadCount = context.cleanerThreads();
     }
 

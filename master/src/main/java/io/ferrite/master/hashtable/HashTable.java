@@ -1,6 +1,7 @@
 package io.ferrite.master.hashtable;
 
 import io.ferrite.master.epoch.EpochManager;
+import io.ferrite.master.memory.HugePages;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -25,7 +26,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * A lookup compares tags first and confirms a candidate by comparing the full key in the log
  * through a {@link KeyMatcher}. The table grows by 1.5x when it averages seven objects per
- * bucket, so it stays between about 11 and 15 bytes per object including overflow buckets.
+ * bucket (and shrinks when it falls under two), so it stays between about 11 and 15 bytes
+ * per object including overflow buckets, whatever the object size.
  *
  * <p>Concurrency: one writer at a time (the caller holds the log's append lock) inserts,
  * replaces and removes; any number of readers look up without locks; cleaner threads swing
@@ -56,6 +58,8 @@ public final class HashTable {
     private static final int OVERFLOW_CHUNK_BUCKETS = 1024;
     private static final double GROW_AT_OBJECTS_PER_BUCKET = 7.0;
     private static final double GROWTH_FACTOR = 1.5;
+    private static final double SHRINK_AT_OBJECTS_PER_BUCKET = 2.0;
+    private static final double SHRINK_TO_OBJECTS_PER_BUCKET = 5.0;
     private static final VarHandle SLOT = ValueLayout.JAVA_LONG.varHandle();
 
     /** One generation of the table: main buckets plus overflow chunks. */
@@ -68,7 +72,10 @@ public final class HashTable {
 
         Table(long bucketCount) {
             this.bucketCount = bucketCount;
-            this.buckets = arena.allocate(bucketCount * BUCKET_BYTES, BUCKET_BYTES);
+            long bytes = bucketCount * BUCKET_BYTES;
+            this.buckets = bytes >= HugePages.ALIGNMENT_BYTES
+                    ? HugePages.allocate(arena, bytes)
+                    : arena.allocate(bytes, BUCKET_BYTES);
         }
 
         long overflowBytes() {
@@ -80,13 +87,15 @@ public final class HashTable {
     private final ReentrantReadWriteLock growLock = new ReentrantReadWriteLock();
     private volatile Table table;
     private long objectCount;
-    private long grows;
+    private long resizes;
+    private final long minimumBuckets;
 
     public HashTable(long initialBuckets, EpochManager epochs) {
         if (initialBuckets < 1) {
             throw new IllegalArgumentException("initial bucket count must be positive: " + initialBuckets);
         }
         this.epochs = epochs;
+        this.minimumBuckets = initialBuckets;
         this.table = new Table(initialBuckets);
     }
 
@@ -324,23 +333,29 @@ public final class HashTable {
     }
 
     /**
-     * Grows the table if it averages more than seven objects per bucket. Writer only: the
-     * caller holds the append lock, so no insert or remove runs meanwhile.
+     * Resizes the table when its load leaves the band that keeps it compact: grows by 1.5x
+     * above seven objects per bucket, shrinks (to five per bucket, never below the initial
+     * size) under two. Writer only: the caller holds the append lock, so no insert or remove
+     * runs meanwhile; readers keep using the old table until the new one is published.
      *
-     * @return true if the table grew
+     * @return true if the table was rebuilt
      */
-    public boolean growIfNeeded(Rehasher rehasher) {
+    public boolean resizeIfNeeded(Rehasher rehasher) {
         Table old = table;
-        if (objectCount <= old.bucketCount * GROW_AT_OBJECTS_PER_BUCKET) {
+        long newCount;
+        if (objectCount > old.bucketCount * GROW_AT_OBJECTS_PER_BUCKET) {
+            newCount = Math.max(old.bucketCount + 1, (long) Math.ceil(old.bucketCount * GROWTH_FACTOR));
+        } else if (old.bucketCount > minimumBuckets && objectCount < old.bucketCount * SHRINK_AT_OBJECTS_PER_BUCKET) {
+            newCount = Math.max(minimumBuckets, (long) Math.ceil(objectCount / SHRINK_TO_OBJECTS_PER_BUCKET));
+        } else {
             return false;
         }
-        long newCount = Math.max(old.bucketCount + 1, (long) Math.ceil(old.bucketCount * GROWTH_FACTOR));
         growLock.writeLock().lock();
         try {
-            Table grown = new Table(newCount);
-            copyInto(old, old.buckets, grown, rehasher);
-            table = grown;
-            grows++;
+            Table rebuilt = new Table(newCount);
+            copyInto(old, old.buckets, rebuilt, rehasher);
+            table = rebuilt;
+            resizes++;
         } finally {
             growLock.writeLock().unlock();
         }
@@ -422,9 +437,9 @@ public final class HashTable {
         return table.bucketCount;
     }
 
-    /** How many times the table has grown. */
-    public long grows() {
-        return grows;
+    /** How many times the table has been rebuilt larger or smaller. */
+    public long resizes() {
+        return resizes;
     }
 
     /** Calls {@code visitor} with every reference in the table. Writer only (or a quiesced table). */

@@ -13,10 +13,11 @@ public interface ReplicationHook {
     void segmentOpened(long segmentId);
 
     /**
-     * Everything of the segment up to {@code certificate} must reach the backups before the
-     * caller acknowledges the writes it holds. Returns when it has (or at once without replicas).
+     * Everything of the segment up to {@code lengthBytes} (certified by
+     * {@code certificateChecksum}) must reach the backups before the caller acknowledges the
+     * writes it holds. Returns when it has (or at once without replicas).
      */
-    void sync(long segmentId, SegmentCertificate certificate);
+    void sync(long segmentId, int lengthBytes, int certificateChecksum);
 
     /** The segment is complete; {@code certificate} covers all of it. */
     void segmentClosed(long segmentId, SegmentCertificate certificate);
@@ -31,7 +32,7 @@ public interface ReplicationHook {
         }
 
         @Override
-        public void sync(long segmentId, SegmentCertificate certificate) {
+        public void sync(long segmentId, int lengthBytes, int certificateChecksum) {
         }
 
         @Override

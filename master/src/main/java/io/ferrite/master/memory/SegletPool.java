@@ -54,7 +54,8 @@ public final class SegletPool implements AutoCloseable {
     public static SegletPool dram(long sizeBytes) {
         long bytes = checkedSize(sizeBytes);
         Arena arena = Arena.ofShared();
-        return new SegletPool(MemoryBackend.DRAM, arena, arena.allocate(bytes, 4096), false);
+        MemorySegment region = HugePages.allocate(arena, bytes);
+        return new SegletPool(MemoryBackend.DRAM, arena, region, false);
     }
 
     /**
@@ -134,6 +135,19 @@ public final class SegletPool implements AutoCloseable {
             freeStack[freeCount++] = index;
         }
         onFree.run();
+    }
+
+    /**
+     * The whole region: a log reference ({@code seglet << 16 | offset}) is an offset into it,
+     * so an entry that lies within one seglet can be read here without finding its segment.
+     */
+    public MemorySegment region() {
+        return region;
+    }
+
+    /** Every seglet in index order (a copy of the array; the seglets themselves are shared). */
+    public MemorySegment[] allSeglets() {
+        return seglets.clone();
     }
 
     public MemorySegment seglet(int index) {
