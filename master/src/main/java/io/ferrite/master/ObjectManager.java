@@ -1,7 +1,7 @@
 package io.ferrite.master;
 
 import io.ferrite.log.EntryDescriptor;
-import io.ferrite.log.KeyHash;
+import io.ferrite.proto.KeyHash;
 import io.ferrite.log.ObjectFlyweight;
 import io.ferrite.log.SegmentMemory;
 import io.ferrite.log.SegmentWriter;

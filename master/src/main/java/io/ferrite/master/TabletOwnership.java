@@ -5,7 +5,7 @@ package io.ferrite.master;
 public interface TabletOwnership {
     /**
      * @param tableId the table
-     * @param keyHash {@link io.ferrite.log.KeyHash} of the key (tablets are ranges of it)
+     * @param keyHash {@link io.ferrite.proto.KeyHash} of the key (tablets are ranges of it)
      */
     boolean owns(long tableId, long keyHash);
 

@@ -2,7 +2,7 @@ package io.ferrite.master.cleaner;
 
 import io.ferrite.log.EntryDescriptor;
 import io.ferrite.log.EntryType;
-import io.ferrite.log.KeyHash;
+import io.ferrite.proto.KeyHash;
 import io.ferrite.log.MetadataDescriptors;
 import io.ferrite.log.ObjectFlyweight;
 import io.ferrite.log.SegmentIterator;

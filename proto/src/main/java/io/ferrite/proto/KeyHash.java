@@ -1,4 +1,4 @@
-package io.ferrite.log;
+package io.ferrite.proto;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
