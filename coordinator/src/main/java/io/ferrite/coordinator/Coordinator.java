@@ -1,0 +1,329 @@
+package io.ferrite.coordinator;
+
+import io.ferrite.coordinator.membership.FailureDetector;
+import io.ferrite.coordinator.rpc.CoordinatorServiceImpl;
+import io.ferrite.coordinator.rpc.Forwarding;
+import io.ferrite.coordinator.rpc.LeaderForwarder;
+import io.ferrite.coordinator.rpc.Leadership;
+import io.ferrite.coordinator.rpc.MasterClients;
+import io.ferrite.coordinator.table.TableManager;
+import io.ferrite.coordinator.table.TableStore;
+import io.ferrite.coordinator.zk.ClusterLayout;
+import io.ferrite.coordinator.zk.ClusterPaths;
+import io.ferrite.coordinator.zk.ClusterStoreException;
+import io.ferrite.coordinator.zk.ClusterView;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.apache.curator.framework.recipes.leader.Participant;
+import org.apache.curator.framework.recipes.nodes.PersistentNode;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.zookeeper.CreateMode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A coordinator: serves the coordinator service over gRPC and takes part in leader election.
+ * It holds no state of its own; everything is in ZooKeeper under {@code /ferrite/<cluster>}, so
+ * any number may run and killing one, the leader included, loses nothing.
+ *
+ * <p>On start it connects to ZooKeeper, creates the cluster's folders if needed, fills its
+ * cache of the cluster, starts the gRPC server, announces itself under {@code coordinators/}
+ * and joins the Curator {@link LeaderLatch}. The leader performs table mutations and runs the
+ * {@link FailureDetector}; on election, and every {@code retry-interval-ms}, it finishes
+ * creates and drops left unfinished. Followers answer reads from their cache and forward
+ * mutations to the leader.
+ */
+public final class Coordinator implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Coordinator.class);
+    private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(2);
+
+    private final CoordinatorContext context;
+    private final ClusterPaths paths;
+    private final LatchLeadership leadership = new LatchLeadership();
+    private CuratorFramework client;
+    private ClusterView view;
+    private MasterClients masterClients;
+    private LeaderForwarder forwarder;
+    private TableManager tableManager;
+    private FailureDetector failureDetector;
+    private ExecutorService rpcExecutor;
+    private ScheduledExecutorService leaderExecutor;
+    private ScheduledFuture<?> periodic;
+    private Server server;
+    private PersistentNode announcement;
+    private LeaderLatch latch;
+    private volatile boolean closed;
+
+    private Coordinator(CoordinatorContext context) {
+        this.context = context;
+        this.paths = new ClusterPaths(context.cluster());
+    }
+
+    /**
+     * Starts a coordinator.
+     *
+     * @param context a concluded context
+     * @throws IOException           if the listen address cannot be bound
+     * @throws ClusterStoreException if ZooKeeper cannot be reached in time
+     */
+    public static Coordinator start(CoordinatorContext context) throws IOException, InterruptedException {
+        context.checkConcluded();
+        Coordinator coordinator = new Coordinator(context);
+        try {
+            coordinator.startUp();
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            coordinator.close();
+            throw e;
+        }
+        return coordinator;
+    }
+
+    private void startUp() throws IOException, InterruptedException {
+        Duration connectTimeout = Duration.ofMillis(context.connectionTimeoutMs());
+        client = CuratorFrameworkFactory.builder()
+                .connectString(context.zkConnect())
+                .sessionTimeoutMs(context.sessionTimeoutMs())
+                .connectionTimeoutMs(context.connectionTimeoutMs())
+                .retryPolicy(new ExponentialBackoffRetry(100, 10, 2_000))
+                .build();
+        client.start();
+        if (!client.blockUntilConnected(context.connectionTimeoutMs(), TimeUnit.MILLISECONDS)) {
+            throw new ClusterStoreException("zookeeper: " + context.zkConnect() + " not reachable within "
+                    + connectTimeout);
+        }
+        ClusterLayout.ensure(client, paths);
+        view = new ClusterView(client, paths);
+        view.start(connectTimeout);
+
+        leaderExecutor = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon()
+                .name("ferrite-coordinator-leader").factory());
+        masterClients = new MasterClients(Duration.ofMillis(context.masterRpcTimeoutMs()));
+        TableStore store = new TableStore(client, paths);
+        tableManager = new TableManager(store, view, masterClients, leadership::isLeader);
+        failureDetector = new FailureDetector(client, paths, leaderExecutor, leadership::isLeader);
+        view.addListener(failureDetector);
+        forwarder = new LeaderForwarder(leadership, Duration.ofMillis(context.forwardTimeoutMs()));
+
+        CoordinatorServiceImpl service = new CoordinatorServiceImpl(context.cluster(), view, store, tableManager,
+                leadership, forwarder, Duration.ofMillis(context.cacheWaitMs()));
+        rpcExecutor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ferrite-coordinator-rpc-", 0).factory());
+        server = NettyServerBuilder.forAddress(new InetSocketAddress(context.listenHost(), context.listenPort()))
+                .addService(ServerInterceptors.intercept(service, new Forwarding()))
+                .executor(rpcExecutor)
+                .build();
+        try {
+            server.start();
+        } catch (IOException e) {
+            throw new IOException("listen-port: cannot listen on " + context.listenHost() + ":"
+                    + context.listenPort() + " (" + e.getMessage() + ")", e);
+        }
+        String address = hostPort(context.advertisedHost(), server.getPort());
+        leadership.self = address;
+
+        announcement = new PersistentNode(client, CreateMode.EPHEMERAL, false, paths.coordinator(address),
+                address.getBytes(StandardCharsets.UTF_8));
+        announcement.start();
+        if (!announcement.waitForInitialCreate(context.connectionTimeoutMs(), TimeUnit.MILLISECONDS)) {
+            throw new ClusterStoreException("could not announce " + address + " under " + paths.coordinators());
+        }
+
+        latch = new LeaderLatch(client, paths.leaderLatch(), address);
+        latch.addListener(new LeaderLatchListener() {
+            @Override
+            public void isLeader() {
+                becameLeader();
+            }
+
+            @Override
+            public void notLeader() {
+                lostLeadership();
+            }
+        }, leaderExecutor);
+        leadership.latch = latch;
+        try {
+            latch.start();
+        } catch (Exception e) {
+            throw new ClusterStoreException("could not join the leader election: " + e, e);
+        }
+        periodic = leaderExecutor.scheduleWithFixedDelay(this::periodicDuties, context.retryIntervalMs(),
+                context.retryIntervalMs(), TimeUnit.MILLISECONDS);
+        LOG.info("coordinator of cluster '{}' serving at {} (ZooKeeper {})", context.cluster(), address,
+                context.zkConnect());
+    }
+
+    private static String hostPort(String host, int port) {
+        return (host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    private void becameLeader() {
+        if (closed) {
+            return;
+        }
+        LOG.info("coordinator {} is now the leader of cluster '{}'", leadership.self, context.cluster());
+        failureDetector.start();
+        resumePending();
+    }
+
+    private void lostLeadership() {
+        LOG.info("coordinator {} is no longer the leader", leadership.self);
+        failureDetector.stop();
+    }
+
+    private void periodicDuties() {
+        if (!closed && leadership.isLeader()) {
+            failureDetector.scan();
+            resumePending();
+        }
+    }
+
+    private void resumePending() {
+        try {
+            tableManager.resumePending();
+        } catch (RuntimeException e) {
+            LOG.warn("could not finish pending table work yet: {}", e.toString());
+        }
+    }
+
+    /** This coordinator's {@code host:port}, as announced to the cluster. */
+    public String address() {
+        return leadership.self;
+    }
+
+    /** The port the coordinator service listens on. */
+    public int port() {
+        return server.getPort();
+    }
+
+    public String cluster() {
+        return context.cluster();
+    }
+
+    public boolean isLeader() {
+        return leadership.isLeader();
+    }
+
+    /** The current leader's {@code host:port}, if known. */
+    public Optional<String> leaderAddress() {
+        return leadership.leaderAddress();
+    }
+
+    /**
+     * Waits until this coordinator is leader.
+     *
+     * @return whether it became leader within {@code timeout}
+     */
+    public boolean awaitLeadership(Duration timeout) throws InterruptedException {
+        return latch.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Stops serving, leaves the election (another coordinator takes over at once) and closes
+     * the ZooKeeper session.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (server != null) {
+            server.shutdown();
+            try {
+                if (!server.awaitTermination(SHUTDOWN_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+                    server.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                server.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (latch != null) {
+            try {
+                latch.close();
+            } catch (IOException | IllegalStateException e) {
+                LOG.warn("leaving the leader election: {}", e.toString());
+            }
+        }
+        if (failureDetector != null) {
+            failureDetector.stop();
+        }
+        if (periodic != null) {
+            periodic.cancel(false);
+        }
+        if (leaderExecutor != null) {
+            leaderExecutor.shutdownNow();
+        }
+        if (announcement != null) {
+            try {
+                announcement.close();
+            } catch (IOException e) {
+                LOG.warn("removing the coordinator's announcement: {}", e.toString());
+            }
+        }
+        if (forwarder != null) {
+            forwarder.close();
+        }
+        if (masterClients != null) {
+            masterClients.close();
+        }
+        if (view != null) {
+            view.close();
+        }
+        if (client != null) {
+            client.close();
+        }
+        if (rpcExecutor != null) {
+            rpcExecutor.shutdownNow();
+        }
+    }
+
+    /** Leadership as the Curator latch sees it. */
+    private static final class LatchLeadership implements Leadership {
+        volatile LeaderLatch latch;
+        volatile String self = "";
+
+        @Override
+        public boolean isLeader() {
+            LeaderLatch current = latch;
+            return current != null && current.hasLeadership();
+        }
+
+        @Override
+        public Optional<String> leaderAddress() {
+            LeaderLatch current = latch;
+            if (current == null) {
+                return Optional.empty();
+            }
+            try {
+                Participant leader = current.getLeader();
+                return leader.isLeader() && !leader.getId().isEmpty() ? Optional.of(leader.getId()) : Optional.empty();
+            } catch (Exception e) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                LOG.debug("could not read the leader: {}", e.toString());
+                return Optional.empty();
+            }
+        }
+
+        @Override
+        public String selfAddress() {
+            return self;
+        }
+    }
+}

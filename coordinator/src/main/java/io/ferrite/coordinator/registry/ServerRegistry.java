@@ -1,0 +1,359 @@
+package io.ferrite.coordinator.registry;
+
+import io.ferrite.coordinator.zk.ClusterLayout;
+import io.ferrite.coordinator.zk.ClusterPaths;
+import io.ferrite.coordinator.zk.ClusterStoreException;
+import io.ferrite.coordinator.zk.ClusterView;
+import io.ferrite.coordinator.zk.NodeCodec;
+import io.ferrite.coordinator.zk.Zk;
+import io.ferrite.proto.v1.ServerInfo;
+import io.ferrite.proto.v1.ServerStatus;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A server's membership in the cluster, written to ZooKeeper directly (no coordinator needed).
+ *
+ * <p>{@link #register} gives the server its {@link ServerId}: a server seen before under the
+ * same stable name (for instance its host name and port, or a name from its configuration)
+ * keeps its index and gets the next generation; a new name gets the next free index. One
+ * ZooKeeper transaction writes the name's newest id, the server's record (status UP) and its
+ * ephemeral liveness node, so the cluster never sees a registered server without a liveness
+ * node. The liveness node lives as long as this registry's ZooKeeper session: when the
+ * process dies or the session expires it disappears, and the leader coordinator declares the
+ * server CRASHED. It is deliberately not re-created after a session expiry: a server that lost
+ * its lease must stop serving (it is told through {@link #addLeaseListener}) and register
+ * again, as a new generation.
+ *
+ * <p>The registry keeps a cached copy of the server list ({@link #servers()}) and tells
+ * {@link ServerListListener}s about changes.
+ *
+ * <p>Thread-safe.
+ */
+public final class ServerRegistry implements AutoCloseable {
+    public static final int DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+    public static final int DEFAULT_CONNECTION_TIMEOUT_MS = 5_000;
+    public static final int MAX_STABLE_NAME_BYTES = 256;
+    /** Attempts of a registration transaction that lost a race with another registration. */
+    private static final int MAX_ATTEMPTS = 64;
+
+    private static final Logger LOG = LoggerFactory.getLogger(ServerRegistry.class);
+
+    private final CuratorFramework client;
+    private final boolean ownsClient;
+    private final ClusterPaths paths;
+    private final ClusterView view;
+    private final List<Runnable> leaseListeners = new CopyOnWriteArrayList<>();
+    private final Map<ServerListListener, ClusterView.Listener> serverListeners = new ConcurrentHashMap<>();
+    private final ConnectionStateListener connectionListener = this::connectionStateChanged;
+    private final Object registrationLock = new Object();
+    private volatile ServerId registered;
+    private volatile boolean leaseLost;
+
+    private ServerRegistry(CuratorFramework client, boolean ownsClient, ClusterPaths paths) {
+        this.client = client;
+        this.ownsClient = ownsClient;
+        this.paths = paths;
+        this.view = new ClusterView(client, paths);
+    }
+
+    /**
+     * Connects to ZooKeeper with a session of its own and opens the cluster's registry.
+     *
+     * @param zkConnect      ZooKeeper connect string, {@code host:port[,host:port...]}
+     * @param cluster        cluster name (the ZooKeeper namespace {@code /ferrite/<cluster>})
+     * @param sessionTimeout ZooKeeper session timeout: how long after this process stops
+     *                       answering its liveness node disappears
+     * @param connectTimeout how long to wait for the first connection
+     * @throws ClusterStoreException    if ZooKeeper cannot be reached in time
+     * @throws IllegalArgumentException if the cluster name is not valid
+     */
+    public static ServerRegistry connect(String zkConnect, String cluster, Duration sessionTimeout,
+            Duration connectTimeout) throws InterruptedException {
+        ClusterPaths paths = new ClusterPaths(cluster);
+        CuratorFramework client = CuratorFrameworkFactory.builder()
+                .connectString(zkConnect)
+                .sessionTimeoutMs((int) sessionTimeout.toMillis())
+                .connectionTimeoutMs((int) connectTimeout.toMillis())
+                .retryPolicy(new ExponentialBackoffRetry(100, 10, 2_000))
+                .build();
+        client.start();
+        try {
+            if (!client.blockUntilConnected((int) connectTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new ClusterStoreException("ZooKeeper at " + zkConnect + " not reachable within " + connectTimeout);
+            }
+            ServerRegistry registry = new ServerRegistry(client, true, paths);
+            registry.start(connectTimeout);
+            return registry;
+        } catch (InterruptedException | RuntimeException e) {
+            client.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens the cluster's registry over a started client owned by the caller (closing the
+     * registry does not close the client, but ends the registration's liveness only when the
+     * client's session ends).
+     */
+    public static ServerRegistry open(CuratorFramework client, String cluster, Duration timeout)
+            throws InterruptedException {
+        ServerRegistry registry = new ServerRegistry(client, false, new ClusterPaths(cluster));
+        try {
+            registry.start(timeout);
+        } catch (InterruptedException | RuntimeException e) {
+            registry.close();
+            throw e;
+        }
+        return registry;
+    }
+
+    private void start(Duration timeout) throws InterruptedException {
+        client.getConnectionStateListenable().addListener(connectionListener);
+        ClusterLayout.ensure(client, paths);
+        view.start(timeout);
+    }
+
+    /**
+     * Registers this server and creates its liveness node.
+     *
+     * @param stableName    identifies the server across restarts: 1..256 bytes of UTF-8
+     * @param address       {@code host:port} of its data and control services
+     * @param services      services it runs, e.g. {@code "master"}, {@code "backup"} (at least one)
+     * @param failureDomain rack or zone label, or null / empty for none
+     * @return the server's id for this run
+     * @throws IllegalArgumentException if an argument is invalid
+     * @throws IllegalStateException    if this registry already holds a live registration
+     * @throws ClusterStoreException    if ZooKeeper could not be written
+     */
+    public ServerId register(String stableName, String address, Collection<String> services, String failureDomain)
+            throws InterruptedException {
+        checkArguments(stableName, address, services);
+        synchronized (registrationLock) {
+            if (registered != null && !leaseLost) {
+                throw new IllegalStateException("already registered as " + registered);
+            }
+            ServerInfo.Builder record = ServerInfo.newBuilder()
+                    .setAddress(address)
+                    .addAllServices(services)
+                    .setStatus(ServerStatus.UP)
+                    .setFailureDomain(failureDomain == null ? "" : failureDomain);
+            for (int attempt = 1; ; attempt++) {
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("registration of " + stableName + " interrupted");
+                }
+                ServerId id = tryRegister(stableName, record);
+                if (id != null) {
+                    registered = id;
+                    leaseLost = false;
+                    LOG.info("registered '{}' at {} as server {} ({})", stableName, address, id, services);
+                    return id;
+                }
+                if (attempt == MAX_ATTEMPTS) {
+                    throw new ClusterStoreException("registration of '" + stableName + "' lost " + MAX_ATTEMPTS
+                            + " races with concurrent registrations");
+                }
+            }
+        }
+    }
+
+    /** One attempt: null if a concurrent registration changed what it read. */
+    private ServerId tryRegister(String stableName, ServerInfo.Builder record) {
+        String namePath = paths.serverName(stableName);
+        Zk.Versioned previous = Zk.read(client, namePath);
+        ServerId id;
+        CuratorOp claim;
+        CuratorOp bumpCounter = null;
+        try {
+            if (previous != null) {
+                id = ServerId.of(NodeCodec.decodeLong(namePath, previous.data())).nextGeneration();
+                claim = client.transactionOp().setData().withVersion(previous.version())
+                        .forPath(namePath, NodeCodec.encodeLong(id.asLong()));
+            } else {
+                Zk.Versioned counter = Zk.read(client, paths.nextServerIndex());
+                if (counter == null) {
+                    throw new ClusterStoreException("counter " + paths.nextServerIndex() + " is missing");
+                }
+                long index = NodeCodec.decodeLong(paths.nextServerIndex(), counter.data());
+                if (index > 0xFFFF_FFFFL) {
+                    throw new ClusterStoreException("no free server index left");
+                }
+                id = new ServerId((int) index, 0);
+                bumpCounter = client.transactionOp().setData().withVersion(counter.version())
+                        .forPath(paths.nextServerIndex(), NodeCodec.encodeLong(index + 1));
+                claim = client.transactionOp().create().forPath(namePath, NodeCodec.encodeLong(id.asLong()));
+            }
+            byte[] info = record.setServerId(id.asLong()).build().toByteArray();
+            CuratorOp createRecord = client.transactionOp().create().forPath(paths.server(id.asLong()), info);
+            CuratorOp createLiveness = client.transactionOp().create().withMode(CreateMode.EPHEMERAL)
+                    .forPath(paths.live(id.asLong()), new byte[0]);
+            List<CuratorOp> ops = bumpCounter == null
+                    ? List.of(claim, createRecord, createLiveness)
+                    : List.of(bumpCounter, claim, createRecord, createLiveness);
+            Zk.commit(client, "register " + stableName, ops);
+            return id;
+        } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
+            return null;
+        } catch (KeeperException e) {
+            throw new ClusterStoreException("register '" + stableName + "': " + e.getMessage(), e);
+        } catch (ClusterStoreException e) {
+            throw e;
+        } catch (Exception e) {
+            // transactionOp().forPath declares Exception but only builds an operation locally.
+            throw new ClusterStoreException("register '" + stableName + "': " + e, e);
+        }
+    }
+
+    private static void checkArguments(String stableName, String address, Collection<String> services) {
+        if (stableName == null || stableName.isEmpty()) {
+            throw new IllegalArgumentException("stable name must not be empty");
+        }
+        if (stableName.getBytes(StandardCharsets.UTF_8).length > MAX_STABLE_NAME_BYTES) {
+            throw new IllegalArgumentException("stable name is longer than " + MAX_STABLE_NAME_BYTES + " bytes");
+        }
+        if (address == null || address.isEmpty() || address.lastIndexOf(':') <= 0) {
+            throw new IllegalArgumentException("address must be host:port, got '" + address + "'");
+        }
+        try {
+            int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+            if (port < 1 || port > 65_535) {
+                throw new IllegalArgumentException("address " + address + ": port outside 1..65535");
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("address must be host:port, got '" + address + "'", e);
+        }
+        if (services == null || services.isEmpty()) {
+            throw new IllegalArgumentException("a server must run at least one service");
+        }
+        for (String service : services) {
+            if (service == null || service.isEmpty()) {
+                throw new IllegalArgumentException("service names must not be empty");
+            }
+        }
+    }
+
+    /** This server's id, if it registered and its lease still holds. */
+    public Optional<ServerId> serverId() {
+        ServerId id = registered;
+        return id == null || leaseLost ? Optional.empty() : Optional.of(id);
+    }
+
+    /**
+     * Whether this server may keep serving: it registered, and its ZooKeeper session (which
+     * holds the liveness node) is connected and has not expired.
+     */
+    public boolean isLeaseValid() {
+        return registered != null && !leaseLost && client.getZookeeperClient().isConnected();
+    }
+
+    /**
+     * Runs {@code onLost} (on Curator's event thread) when the session holding the liveness node
+     * is lost: the cluster will declare this server CRASHED, so it must stop serving.
+     */
+    public void addLeaseListener(Runnable onLost) {
+        leaseListeners.add(onLost);
+    }
+
+    /** The cached server list, every generation ever registered, ordered by id. */
+    public List<ServerInfo> servers() {
+        return view.servers();
+    }
+
+    /** One server's cached record. */
+    public Optional<ServerInfo> server(ServerId id) {
+        return view.server(id.asLong());
+    }
+
+    /** Whether the server's liveness node exists (in the cached view). */
+    public boolean isLive(ServerId id) {
+        return view.isLive(id.asLong());
+    }
+
+    /** {@code host:port} of every running coordinator (cached): the cluster address clients use. */
+    public List<String> coordinators() {
+        return view.coordinators();
+    }
+
+    /**
+     * Waits until the cached server list satisfies {@code condition}.
+     *
+     * @return whether it did before {@code timeout}
+     */
+    public boolean awaitServers(Predicate<List<ServerInfo>> condition, Duration timeout)
+            throws InterruptedException {
+        return view.await(() -> condition.test(view.servers()), timeout);
+    }
+
+    public void addListener(ServerListListener listener) {
+        ClusterView.Listener adapter = new ClusterView.Listener() {
+            @Override
+            public void serverChanged(ServerInfo server) {
+                listener.serverChanged(server);
+            }
+        };
+        if (serverListeners.putIfAbsent(listener, adapter) == null) {
+            view.addListener(adapter);
+        }
+    }
+
+    public void removeListener(ServerListListener listener) {
+        ClusterView.Listener adapter = serverListeners.remove(listener);
+        if (adapter != null) {
+            view.removeListener(adapter);
+        }
+    }
+
+    private void connectionStateChanged(CuratorFramework ignored, ConnectionState state) {
+        if (state == ConnectionState.LOST && registered != null && !leaseLost) {
+            leaseLost = true;
+            LOG.warn("server {}: ZooKeeper session lost; the cluster will declare this server CRASHED", registered);
+            for (Runnable listener : leaseListeners) {
+                try {
+                    listener.run();
+                } catch (RuntimeException e) {
+                    LOG.warn("lease listener failed", e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Stops watching and, if this registry opened its own session, ends it, which removes the
+     * liveness node at once (the cluster then declares this server CRASHED: in this version a
+     * server's memory is its only copy, so a clean stop loses its data like a crash does).
+     */
+    @Override
+    public void close() {
+        client.getConnectionStateListenable().removeListener(connectionListener);
+        view.close();
+        if (ownsClient) {
+            client.close();
+        } else if (registered != null && !leaseLost) {
+            try {
+                Zk.keeper("delete liveness node", () -> client.delete().forPath(paths.live(registered.asLong())));
+            } catch (KeeperException e) {
+                LOG.debug("liveness node of {} already gone: {}", registered, e.getMessage());
+            } catch (ClusterStoreException e) {
+                LOG.warn("could not delete the liveness node of {}", registered, e);
+            }
+        }
+    }
+}
