@@ -75,10 +75,14 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
         cleaner.start();
     }
 
-    /** The hash that places a (table, key) in the index. */
+    /**
+     * The hash that places a (table, key) in the index: the key hash itself. Buckets are
+     * ordered by it (the bucket is a monotonic function of the hash), so a tablet's objects lie
+     * in a contiguous run of buckets and enumeration can resume from a hash. Objects of
+     * different tables with equal keys share a bucket and are told apart by table id.
+     */
     public static long indexHash(long tableId, long keyHash) {
-        long h = keyHash ^ (tableId * TABLE_MIX);
-        return h ^ (h >>> 29);
+        return keyHash;
     }
 
     // ---- reads ----
@@ -311,6 +315,138 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
                 value[i] = (byte) (newBits >>> (8 * i));
             }
             return appendObject(tableId, key, value, 8, hash, out);
+        } finally {
+            epochs.exit(token);
+            log.unlock();
+        }
+    }
+
+    // ---- enumeration and table removal ----
+
+    /** Receives enumerated objects; the arrays are fresh copies the visitor may keep. */
+    @FunctionalInterface
+    public interface ObjectVisitor {
+        void visit(byte[] key, byte[] value, long version, long timestampSeconds, long keyHash);
+    }
+
+    /**
+     * Visits up to {@code limit} objects of {@code tableId} whose key hash lies in
+     * {@code [startHash, endHash]} (unsigned) and that come after the cursor
+     * {@code (afterHash, afterKey)} in (hash, key) order, in that order. Start with
+     * {@code afterKey == null} (and {@code afterHash} ignored); resume with the hash and key of
+     * the last object visited. Lock-free: objects written meanwhile may or may not be seen.
+     *
+     * @return the number of objects visited; fewer than {@code limit} means the range is done
+     */
+    public int enumerate(long tableId, long startHash, long endHash, long afterHash, byte[] afterKey, int limit,
+                         ObjectVisitor visitor) {
+        if (limit <= 0 || Long.compareUnsigned(startHash, endHash) > 0) {
+            return 0;
+        }
+        long from = startHash;
+        if (afterKey != null) {
+            if (Long.compareUnsigned(afterHash, endHash) > 0) {
+                return 0;
+            }
+            if (Long.compareUnsigned(afterHash, from) > 0) {
+                from = afterHash;
+            }
+        }
+        int token = epochs.enter();
+        try {
+            int visited = 0;
+            java.util.ArrayList<Candidate> bucket = new java.util.ArrayList<>();
+            ObjectFlyweight view = new ObjectFlyweight();
+            // The cursor moves with every object visited, so a resize of the table between two
+            // buckets (which renumbers them) only means finding the cursor's bucket again.
+            long[] cursorHash = {afterHash};
+            byte[][] cursorKey = {afterKey};
+            long buckets = hashTable.bucketCount();
+            for (long b = hashTable.bucketOf(from); visited < limit; b++) {
+                if (hashTable.bucketCount() != buckets) {
+                    buckets = hashTable.bucketCount();
+                    b = hashTable.bucketOf(cursorKey[0] == null ? from : cursorHash[0]);
+                }
+                if (b >= buckets) {
+                    break;
+                }
+                bucket.clear();
+                hashTable.forEachInBucket(b, reference -> {
+                    wrap(view, reference);
+                    if (view.tableId() == tableId) {
+                        byte[] key = view.key();
+                        long hash = KeyHash.hash(key);
+                        if (Long.compareUnsigned(hash, startHash) >= 0 && Long.compareUnsigned(hash, endHash) <= 0
+                                && (cursorKey[0] == null || compareCursor(hash, key, cursorHash[0], cursorKey[0]) > 0)) {
+                            bucket.add(new Candidate(hash, key, view.value(), view.version(), view.timestampSeconds()));
+                        }
+                    }
+                });
+                bucket.sort((x, y) -> compareCursor(x.hash(), x.key(), y.hash(), y.key()));
+                for (Candidate c : bucket) {
+                    if (visited == limit) {
+                        break;
+                    }
+                    visitor.visit(c.key(), c.value(), c.version(), c.timestampSeconds(), c.hash());
+                    cursorHash[0] = c.hash();
+                    cursorKey[0] = c.key();
+                    visited++;
+                }
+                if (b + 1 < buckets && Long.compareUnsigned(hashTable.firstHashOf(b + 1), endHash) > 0) {
+                    break;
+                }
+            }
+            return visited;
+        } finally {
+            epochs.exit(token);
+        }
+    }
+
+    private record Candidate(long hash, byte[] key, byte[] value, long version, long timestampSeconds) {
+    }
+
+    /** Orders objects by unsigned key hash, then by key bytes (unsigned). */
+    public static int compareCursor(long hash, byte[] key, long otherHash, byte[] otherKey) {
+        int byHash = Long.compareUnsigned(hash, otherHash);
+        return byHash != 0 ? byHash : java.util.Arrays.compareUnsigned(key, otherKey);
+    }
+
+    /**
+     * Removes every object of {@code tableId} (a dropped table). No tombstones are written: a
+     * dropped table's id is never reused and recovery replays only tablets that still exist.
+     *
+     * @return the number of objects removed
+     */
+    public long dropTable(long tableId) {
+        log.lock();
+        int token = epochs.enter();
+        try {
+            java.util.ArrayList<byte[]> keys = new java.util.ArrayList<>();
+            hashTable.forEach(reference -> {
+                wrap(writerView, reference);
+                if (writerView.tableId() == tableId) {
+                    keys.add(writerView.key());
+                }
+            });
+            for (byte[] key : keys) {
+                long removed = hashTable.remove(indexHash(tableId, KeyHash.hash(key)), tableId, key, 0, key.length, this);
+                if (removed == 0) {
+                    continue;
+                }
+                int framed = framedLengthAt(removed);
+                wrap(writerView, removed);
+                log.segmentOf(removed).addLiveBytes(-framed);
+                liveEntryBytes -= framed;
+                liveKeyValueBytes -= writerView.keyLength() + writerView.valueLength();
+            }
+            tables.remove(tableId);
+            if (lastCounters.tableId() == tableId) {
+                lastCounters = new TableCounters(Long.MIN_VALUE);
+            }
+            if (hashTable.resizeIfNeeded(this::rehash)) {
+                epochs.reclaim();
+            }
+            return keys.size();
         } finally {
             epochs.exit(token);
             log.unlock();

@@ -442,6 +442,53 @@ public final class HashTable {
         return resizes;
     }
 
+    /** The bucket {@code hash} falls in, in the current table (monotonic in the unsigned hash). */
+    public long bucketOf(long hash) {
+        return bucketIndex(table, hash);
+    }
+
+    /** The smallest unsigned hash that falls in bucket {@code bucket} of the current table. */
+    public long firstHashOf(long bucket) {
+        Table t = table;
+        if (bucket <= 0) {
+            return 0;
+        }
+        // Smallest h with floor(h * n / 2^64) >= bucket, i.e. ceil(bucket * 2^64 / n).
+        java.math.BigInteger h = java.math.BigInteger.valueOf(bucket).shiftLeft(64)
+                .add(java.math.BigInteger.valueOf(t.bucketCount - 1))
+                .divide(java.math.BigInteger.valueOf(t.bucketCount));
+        return h.longValue();
+    }
+
+    /** Calls {@code visitor} with every reference in one bucket chain of the current table. Lock-free. */
+    public void forEachInBucket(long bucket, java.util.function.LongConsumer visitor) {
+        Table t = table;
+        if (bucket < 0 || bucket >= t.bucketCount) {
+            return;
+        }
+        MemorySegment segment = t.buckets;
+        long base = bucket * BUCKET_BYTES;
+        for (;;) {
+            boolean chained = false;
+            for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
+                long word = get(segment, base + 8L * i);
+                if (word == 0) {
+                    continue;
+                }
+                if ((word & CHAIN_BIT) != 0) {
+                    segment = overflowChunk(t, word);
+                    base = overflowBase(word);
+                    chained = true;
+                    break;
+                }
+                visitor.accept(word & REFERENCE_MASK);
+            }
+            if (!chained) {
+                return;
+            }
+        }
+    }
+
     /** Calls {@code visitor} with every reference in the table. Writer only (or a quiesced table). */
     public void forEach(java.util.function.LongConsumer visitor) {
         Table t = table;
