@@ -225,7 +225,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
             // cleaner may move the object until then, so reserve first and name it after.
             int tombstoneFramed = EntryDescriptor.framedLength(
                     TombstoneFlyweight.payloadLength(tableId, version, Long.MAX_VALUE, key.length));
-            if (!log.reserve(tombstoneFramed)) {
+            if (!log.reserve(tombstoneFramed, log.tombstoneFloorSeglets())) {
                 return Status.RETRY;
             }
             long removed = hashTable.remove(hash, tableId, key, 0, key.length, this);

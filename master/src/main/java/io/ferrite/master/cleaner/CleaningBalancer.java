@@ -13,11 +13,12 @@ import java.util.List;
  *   <li>Nothing while free memory is above the low-memory mark, the log is within its size cap
  *       and tombstones are a small share of free memory.</li>
  *   <li><b>Compaction</b> (one segment rewritten in memory, same id, backups untouched) when
- *       memory is the only pressure and some segment would give back at least an eighth of
- *       its seglets.</li>
+ *       memory is the pressure and some segment would give back at least an eighth of its
+ *       seglets; failing that, combined cleaning ranked by utilization in memory; failing
+ *       that, any compaction that gives back a seglet (garbage spread thin everywhere).</li>
  *   <li><b>Combined cleaning</b> otherwise: the log has more segments than its cap (the space
- *       its replicas take), tombstones hold at least the configured share of free memory, or
- *       compaction has nothing worth doing. Segments are ranked by cost-benefit
+ *       its replicas take) or tombstones hold at least the configured share of free memory.
+ *       Segments are ranked by cost-benefit
  *       {@code (1 - u) * age / u}, where {@code u} is live bytes over the segment's written
  *       length and age is measured in bytes appended to the log since the segment was
  *       written; the best are taken while their live bytes fit the cleaner's reserve (the
@@ -87,31 +88,69 @@ public final class CleaningBalancer {
         if (budgetBytes <= 0) {
             return IDLE;
         }
-        if (!overCap && !tombstonePressure) {
-            LogSegment best = null;
-            int bestFreeable = 0;
-            for (LogSegment segment : closed) {
-                if (segment.isBeingCleaned()) {
-                    continue;
-                }
-                long needed = segletsFor(segment.liveBytes());
-                int freeable = (int) (segment.segletCount() - needed);
-                if (freeable > bestFreeable && freeable * 8 >= segment.segletCount()
-                        && needed * SegletPool.SEGLET_SIZE_BYTES <= budgetBytes) {
-                    best = segment;
-                    bestFreeable = freeable;
-                }
-            }
-            if (best != null) {
-                return new Decision.Compact(best);
+        if (overCap || tombstonePressure) {
+            Decision combined = combine(closed, budgetBytes, now, true, overCap);
+            if (!(combined instanceof Decision.Idle) || !memoryPressure) {
+                return combined;
             }
         }
+        Decision compaction = compaction(closed, budgetBytes, 8);
+        if (compaction instanceof Decision.Idle) {
+            compaction = combine(closed, budgetBytes, now, false, false);
+        }
+        if (compaction instanceof Decision.Idle) {
+            // Garbage spread thin over every segment: any compaction that gives back a seglet,
+            // the emptiest segment first. Expensive, but writers are waiting.
+            compaction = compaction(closed, budgetBytes, Integer.MAX_VALUE);
+        }
+        return compaction;
+    }
+
+    /**
+     * The segment whose compaction gives back the largest share of its seglets, at least one
+     * seglet and at least {@code 1/minShareDivisor} of them, whose live bytes fit the budget.
+     */
+    private static Decision compaction(List<LogSegment> closed, long budgetBytes, int minShareDivisor) {
+        LogSegment best = null;
+        double bestShare = 0;
+        for (LogSegment segment : closed) {
+            if (segment.isBeingCleaned()) {
+                continue;
+            }
+            long needed = segletsFor(segment.liveBytes());
+            int held = segment.segletCount();
+            long freeable = held - needed;
+            if (freeable < 1 || freeable * (long) minShareDivisor < held
+                    || needed * SegletPool.SEGLET_SIZE_BYTES > budgetBytes) {
+                continue;
+            }
+            double share = (double) freeable / held;
+            if (share > bestShare) {
+                best = segment;
+                bestShare = share;
+            }
+        }
+        return best == null ? IDLE : new Decision.Compact(best);
+    }
+
+    /**
+     * Segments ranked by cost-benefit {@code (1 - u) * age / u}, taken while their live bytes
+     * fit the budget. {@code u} is live bytes over the replica's length when the pass serves
+     * the log's size on backups ({@code byReplica}), over the memory the segment holds when it
+     * serves memory.
+     *
+     * @param reduceCount accept a pass that frees little memory but merges segments (log over its cap)
+     */
+    private static Decision combine(List<LogSegment> closed, long budgetBytes, long now, boolean byReplica,
+                                    boolean reduceCount) {
         List<Scored> scored = new ArrayList<>(closed.size());
         for (LogSegment segment : closed) {
             if (segment.isBeingCleaned() || segment.lengthBytes() == 0) {
                 continue;
             }
-            double u = Math.min(1.0, (double) segment.liveBytes() / segment.replicaLengthBytes());
+            double capacity = byReplica ? segment.replicaLengthBytes()
+                    : (double) segment.segletCount() * SegletPool.SEGLET_SIZE_BYTES;
+            double u = Math.min(1.0, Math.max(0, segment.liveBytes()) / capacity);
             if (u >= 0.98) {
                 continue;
             }
@@ -135,7 +174,9 @@ public final class CleaningBalancer {
                 break;
             }
         }
-        if (sources.isEmpty() || seglets <= segletsFor(live) + 1) {
+        boolean freesMemory = seglets >= segletsFor(live) + 2;
+        boolean mergesSegments = reduceCount && sources.size() >= 2;
+        if (sources.isEmpty() || !(freesMemory || mergesSegments)) {
             return IDLE;
         }
         return new Decision.Combine(sources);

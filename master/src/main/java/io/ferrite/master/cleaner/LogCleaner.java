@@ -189,6 +189,7 @@ public final class LogCleaner implements AutoCloseable {
         }
         worker.startPass(); // a compacted segment keeps its original's age
         log.commitCompaction(original, target);
+        settleDroppedTombstones(worker.droppedTombstoneBytes, worker.droppedTombstones);
         compactions.incrementAndGet();
         segletsFreed.addAndGet(before - target.segletCount());
         return true;
@@ -214,8 +215,16 @@ public final class LogCleaner implements AutoCloseable {
         List<LogSegment> survivors = new ArrayList<>();
         List<LogSegment> finished = new ArrayList<>();
         boolean aborted = false;
+        // Per source processed: tombstones dropped (bytes, count) and tombstones copied (bytes).
+        long[][] tombstones = new long[sources.size()][3];
+        int processed = 0;
         for (LogSegment source : sources) {
-            if (!copyLive(worker, source, survivors, sourceIds, false)) {
+            boolean complete = copyLive(worker, source, survivors, sourceIds, false);
+            tombstones[processed][0] = worker.droppedTombstoneBytes;
+            tombstones[processed][1] = worker.droppedTombstones;
+            tombstones[processed][2] = worker.copiedTombstoneBytes;
+            processed++;
+            if (!complete) {
                 aborted = true;
                 break;
             }
@@ -238,6 +247,15 @@ public final class LogCleaner implements AutoCloseable {
         if (!log.commitCleaning(survivors, finished)) {
             aborted = true;
             finished.clear();
+        }
+        // A source that left the log took its dropped tombstones with it; one that stays keeps
+        // them all, and the copies made of its kept ones are now in the log as well.
+        for (int i = 0; i < processed; i++) {
+            if (finished.contains(sources.get(i))) {
+                settleDroppedTombstones(tombstones[i][0], tombstones[i][1]);
+            } else if (tombstones[i][2] > 0) {
+                objects.tombstoneDropped((int) -tombstones[i][2]);
+            }
         }
         for (LogSegment source : sources) {
             if (!finished.contains(source)) {
@@ -264,6 +282,9 @@ public final class LogCleaner implements AutoCloseable {
     private boolean copyLive(Worker worker, LogSegment source, List<LogSegment> targets, Set<Long> sourceIds,
                              boolean compaction) {
         SegmentIterator iterator = worker.iterator.resetTrusted(source.memory(), source.id(), source.lengthBytes());
+        worker.droppedTombstoneBytes = 0;
+        worker.droppedTombstones = 0;
+        worker.copiedTombstoneBytes = 0;
         int step;
         while ((step = iterator.next()) == SegmentIterator.ENTRY) {
             EntryType type = iterator.type();
@@ -283,7 +304,9 @@ public final class LogCleaner implements AutoCloseable {
                 long newReference = log.reference(target, worker.lastOffset);
                 int framed = iterator.framedLength();
                 target.addLiveBytes(framed);
-                if (!hashTable.relocate(hash, reference, newReference)) {
+                if (hashTable.relocate(hash, reference, newReference)) {
+                    source.addLiveBytes(-framed); // matters if this source is not finished
+                } else {
                     target.addLiveBytes(-framed);
                 }
                 worker.recordAge(target, source.ageStamp(), framed);
@@ -292,8 +315,8 @@ public final class LogCleaner implements AutoCloseable {
                 long named = tombstone.segmentId();
                 boolean keep = log.containsSegment(named) && !sourceIds.contains(named);
                 if (!keep) {
-                    tombstonesDropped.incrementAndGet();
-                    objects.tombstoneDropped(iterator.framedLength());
+                    worker.droppedTombstones++;
+                    worker.droppedTombstoneBytes += iterator.framedLength();
                     continue;
                 }
                 LogSegment target = append(worker, source, iterator, targets, compaction);
@@ -301,6 +324,7 @@ public final class LogCleaner implements AutoCloseable {
                     return false;
                 }
                 target.addLiveBytes(iterator.framedLength());
+                worker.copiedTombstoneBytes += iterator.framedLength();
                 worker.recordAge(target, source.ageStamp(), iterator.framedLength());
             }
             // Headers, digests, table stats and safe versions are rewritten by every new head.
@@ -336,6 +360,13 @@ public final class LogCleaner implements AutoCloseable {
         }
     }
 
+    private void settleDroppedTombstones(long bytes, long count) {
+        if (count > 0) {
+            tombstonesDropped.addAndGet(count);
+            objects.tombstoneDropped((int) bytes);
+        }
+    }
+
     public CleanerStats stats() {
         return new CleanerStats(compactions.get(), combinedPasses.get(), segmentsCleaned.get(), bytesMoved.get(),
                 segletsFreed.get(), tombstonesDropped.get(), cleaningTimeNs.get(), passesAborted.get());
@@ -365,6 +396,9 @@ public final class LogCleaner implements AutoCloseable {
         final SegmentIterator iterator = new SegmentIterator(false);
         final byte[] key = new byte[ObjectFlyweight.MAX_KEY_BYTES];
         long lastOffset;
+        long droppedTombstones;
+        long droppedTombstoneBytes;
+        long copiedTombstoneBytes;
         LogSegment ageTarget;
         double ageWeighted;
         long ageBytes;

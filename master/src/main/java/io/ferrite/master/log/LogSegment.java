@@ -5,6 +5,7 @@ import io.ferrite.log.SegmentWriter;
 import io.ferrite.master.memory.SegletPool;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -66,6 +67,11 @@ public final class LogSegment {
 
     int segletIndex(int position) {
         return segletIndices[position];
+    }
+
+    /** Pool indices of this segment's seglets, in segment order (a copy). */
+    public int[] segletIndices() {
+        return Arrays.copyOf(segletIndices, segletCount());
     }
 
     void recordSeglet(int position, int index) {

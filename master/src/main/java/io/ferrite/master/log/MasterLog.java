@@ -71,6 +71,11 @@ public final class MasterLog {
         this.lowMemorySeglets = lowMemorySeglets;
         this.segletOwner = new LogSegment[pool.totalSeglets()];
         this.segletPosition = new int[pool.totalSeglets()];
+        // Reference 0 means "no entry" to the hash table and its callers, and an entry at the
+        // start of seglet 0 would have reference 0: the log never uses seglet 0.
+        if (pool.allocate(0) != 0) {
+            throw new IllegalStateException("the log needs a fresh pool (seglet 0 already taken)");
+        }
         pool.onFree(this::signalMemoryFreed);
     }
 
@@ -188,6 +193,39 @@ public final class MasterLog {
             return false;
         }
         return head.writer().ensureSpace(framedLength) == 0;
+    }
+
+    /**
+     * Like {@link #reserve(int)}, but the head may take seglets down to {@code floorSeglets}
+     * free, below the writer floor: for tombstones, so that objects can still be removed (and
+     * their space cleaned) when memory is full of live objects.
+     */
+    public boolean reserve(int framedLength, int floorSeglets) {
+        LogSegment current = head;
+        int saved = current.floor;
+        current.floor = floorSeglets;
+        try {
+            long space = current.writer().ensureSpace(framedLength);
+            if (space == 0) {
+                return true;
+            }
+            if (space == SegmentWriter.NO_MEMORY || !rollHead(floorSeglets)) {
+                return false;
+            }
+            head.floor = floorSeglets;
+            try {
+                return head.writer().ensureSpace(framedLength) == 0;
+            } finally {
+                head.floor = writerFloorSeglets;
+            }
+        } finally {
+            current.floor = saved;
+        }
+    }
+
+    /** Seglets tombstones may leave free: halfway between the survivor floor and the writer floor. */
+    public int tombstoneFloorSeglets() {
+        return (survivorFloorSeglets + writerFloorSeglets) / 2;
     }
 
     /** Turns an offset in the head into a log reference. */
