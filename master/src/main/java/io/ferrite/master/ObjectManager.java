@@ -240,6 +240,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
             }
             int written = head.writer().position() - (int) offset;
             head.addLiveBytes(written);
+            head.addTombstoneBytes(written);
             holder.addLiveBytes(-removedFramed);
             log.advanceClock(written);
             TableCounters counters = counters(tableId);

@@ -37,6 +37,8 @@ public final class CleaningBalancer {
     private final int cleanerThreads;
     private final int segmentCap;
     private final double tombstoneShare;
+    private final long segmentBytes;
+    private volatile long tombstoneRetryClock;
 
     /** What to do next. */
     public sealed interface Decision {
@@ -46,7 +48,8 @@ public final class CleaningBalancer {
         record Compact(LogSegment segment) implements Decision {
         }
 
-        record Combine(List<LogSegment> sources) implements Decision {
+        /** @param forTombstones the pass was chosen to drop tombstones */
+        record Combine(List<LogSegment> sources, boolean forTombstones) implements Decision {
         }
     }
 
@@ -57,13 +60,14 @@ public final class CleaningBalancer {
      * @param cleanerThreads       threads sharing the reserve
      */
     public CleaningBalancer(int lowMemorySeglets, int writerFloorSeglets, int survivorFloorSeglets, int segmentCap,
-                            double tombstoneShare, int cleanerThreads) {
+                            double tombstoneShare, int cleanerThreads, long segmentBytes) {
         this.lowMemorySeglets = lowMemorySeglets;
         this.writerFloorSeglets = writerFloorSeglets;
         this.cleanerThreads = Math.max(1, cleanerThreads);
         this.survivorFloorSeglets = survivorFloorSeglets;
         this.segmentCap = segmentCap;
         this.tombstoneShare = tombstoneShare;
+        this.segmentBytes = segmentBytes;
     }
 
     /**
@@ -77,7 +81,8 @@ public final class CleaningBalancer {
         boolean memoryPressure = freeSeglets <= lowMemorySeglets;
         boolean overCap = segmentCount > segmentCap;
         boolean tombstonePressure = tombstoneBytes > 0
-                && tombstoneBytes >= tombstoneShare * (double) freeSeglets * SegletPool.SEGLET_SIZE_BYTES;
+                && tombstoneBytes >= tombstoneShare * (double) freeSeglets * SegletPool.SEGLET_SIZE_BYTES
+                && now >= tombstoneRetryClock;
         if (!memoryPressure && !overCap && !tombstonePressure) {
             return IDLE;
         }
@@ -89,14 +94,14 @@ public final class CleaningBalancer {
             return IDLE;
         }
         if (overCap || tombstonePressure) {
-            Decision combined = combine(closed, budgetBytes, now, true, overCap);
+            Decision combined = combine(closed, budgetBytes, now, true, overCap, tombstonePressure);
             if (!(combined instanceof Decision.Idle) || !memoryPressure) {
                 return combined;
             }
         }
         Decision compaction = compaction(closed, budgetBytes, 8);
         if (compaction instanceof Decision.Idle) {
-            compaction = combine(closed, budgetBytes, now, false, false);
+            compaction = combine(closed, budgetBytes, now, false, false, false);
         }
         if (compaction instanceof Decision.Idle) {
             // Garbage spread thin over every segment: any compaction that gives back a seglet,
@@ -142,7 +147,7 @@ public final class CleaningBalancer {
      * @param reduceCount accept a pass that frees little memory but merges segments (log over its cap)
      */
     private static Decision combine(List<LogSegment> closed, long budgetBytes, long now, boolean byReplica,
-                                    boolean reduceCount) {
+                                    boolean reduceCount, boolean forTombstones) {
         List<Scored> scored = new ArrayList<>(closed.size());
         for (LogSegment segment : closed) {
             if (segment.isBeingCleaned() || segment.lengthBytes() == 0) {
@@ -150,7 +155,10 @@ public final class CleaningBalancer {
             }
             double capacity = byReplica ? segment.replicaLengthBytes()
                     : (double) segment.segletCount() * SegletPool.SEGLET_SIZE_BYTES;
-            double u = Math.min(1.0, Math.max(0, segment.liveBytes()) / capacity);
+            // Under tombstone pressure a segment's tombstones may be dead (their named segments
+            // gone) although they are counted live; only cleaning it can tell.
+            long live = segment.liveBytes() - (forTombstones ? segment.tombstoneBytes() : 0);
+            double u = Math.min(1.0, Math.max(0, live) / capacity);
             if (u >= 0.98) {
                 continue;
             }
@@ -176,10 +184,28 @@ public final class CleaningBalancer {
         }
         boolean freesMemory = seglets >= segletsFor(live) + 2;
         boolean mergesSegments = reduceCount && sources.size() >= 2;
-        if (sources.isEmpty() || !(freesMemory || mergesSegments)) {
+        boolean dropsTombstones = forTombstones && holdsTombstones(sources);
+        if (sources.isEmpty() || !(freesMemory || mergesSegments || dropsTombstones)) {
             return IDLE;
         }
-        return new Decision.Combine(sources);
+        return new Decision.Combine(sources, forTombstones);
+    }
+
+    private static boolean holdsTombstones(List<LogSegment> sources) {
+        for (LogSegment source : sources) {
+            if (source.tombstoneBytes() > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A pass chosen for tombstones finished; if it dropped none, tombstone pressure is ignored
+     * until the log has grown by a segment, so the cleaner does not spin on live tombstones.
+     */
+    public synchronized void tombstonePassDone(boolean droppedAny, long now) {
+        tombstoneRetryClock = droppedAny ? 0 : now + segmentBytes;
     }
 
     static long segletsFor(long liveBytes) {

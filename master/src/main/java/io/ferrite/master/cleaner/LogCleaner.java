@@ -80,7 +80,8 @@ public final class LogCleaner implements AutoCloseable {
         this.objects = objects;
         int segmentCap = (int) Math.max(4, context.logSizeCapFactor() * context.memoryBytes() / context.segmentSizeBytes());
         this.balancer = new CleaningBalancer(context.lowMemorySeglets(), context.writerFloorSeglets(),
-                EngineContext.SURVIVOR_FLOOR_SEGLETS, segmentCap, context.tombstoneShare(), context.cleanerThreads());
+                EngineContext.SURVIVOR_FLOOR_SEGLETS, segmentCap, context.tombstoneShare(), context.cleanerThreads(),
+                context.segmentSizeBytes());
         this.threadCount = context.cleanerThreads();
     }
 
@@ -148,6 +149,7 @@ public final class LogCleaner implements AutoCloseable {
         CleaningBalancer.Decision decision = balancer.decide(log.closedSegments(), log.segmentCount(),
                 log.pool().freeSeglets(), objects.tombstoneBytes(), log.clock());
         long start = System.nanoTime();
+        long droppedBefore = tombstonesDropped.get();
         // A pass reads the hash table like any operation, so it holds an epoch: a table
         // replaced by growth is not released under it.
         int token = epochs.enter();
@@ -160,6 +162,9 @@ public final class LogCleaner implements AutoCloseable {
             };
         } finally {
             epochs.exit(token);
+        }
+        if (decision instanceof CleaningBalancer.Decision.Combine combine && combine.forTombstones()) {
+            balancer.tombstonePassDone(tombstonesDropped.get() > droppedBefore, log.clock());
         }
         if (worked) {
             cleaningTimeNs.addAndGet(System.nanoTime() - start);
@@ -281,6 +286,18 @@ public final class LogCleaner implements AutoCloseable {
      */
     private boolean copyLive(Worker worker, LogSegment source, List<LogSegment> targets, Set<Long> sourceIds,
                              boolean compaction) {
+        hashTable.beginRelocations();
+        try {
+            return copyLiveHeld(worker, source, targets, sourceIds, compaction);
+        } finally {
+            hashTable.endRelocations();
+            bytesMoved.addAndGet(worker.bytesMoved);
+            worker.bytesMoved = 0;
+        }
+    }
+
+    private boolean copyLiveHeld(Worker worker, LogSegment source, List<LogSegment> targets, Set<Long> sourceIds,
+                                 boolean compaction) {
         SegmentIterator iterator = worker.iterator.resetTrusted(source.memory(), source.id(), source.lengthBytes());
         worker.droppedTombstoneBytes = 0;
         worker.droppedTombstones = 0;
@@ -304,7 +321,7 @@ public final class LogCleaner implements AutoCloseable {
                 long newReference = log.reference(target, worker.lastOffset);
                 int framed = iterator.framedLength();
                 target.addLiveBytes(framed);
-                if (hashTable.relocate(hash, reference, newReference)) {
+                if (hashTable.relocateWhileHeld(hash, reference, newReference)) {
                     source.addLiveBytes(-framed); // matters if this source is not finished
                 } else {
                     target.addLiveBytes(-framed);
@@ -324,6 +341,7 @@ public final class LogCleaner implements AutoCloseable {
                     return false;
                 }
                 target.addLiveBytes(iterator.framedLength());
+                target.addTombstoneBytes(iterator.framedLength());
                 worker.copiedTombstoneBytes += iterator.framedLength();
                 worker.recordAge(target, source.ageStamp(), iterator.framedLength());
             }
@@ -344,7 +362,7 @@ public final class LogCleaner implements AutoCloseable {
                 long offset = target.writer().appendCopy(source.memory(), iterator.entryOffset(), iterator.framedLength());
                 if (offset >= 0) {
                     worker.lastOffset = offset;
-                    bytesMoved.addAndGet(iterator.framedLength());
+                    worker.bytesMoved += iterator.framedLength();
                     return target;
                 }
                 if (offset == SegmentWriter.NO_MEMORY || compaction) {
@@ -396,6 +414,7 @@ public final class LogCleaner implements AutoCloseable {
         final SegmentIterator iterator = new SegmentIterator(false);
         final byte[] key = new byte[ObjectFlyweight.MAX_KEY_BYTES];
         long lastOffset;
+        long bytesMoved;
         long droppedTombstones;
         long droppedTombstoneBytes;
         long copiedTombstoneBytes;

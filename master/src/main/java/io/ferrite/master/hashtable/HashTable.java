@@ -26,7 +26,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * A lookup compares tags first and confirms a candidate by comparing the full key in the log
  * through a {@link KeyMatcher}. The table grows by 1.5x when it averages seven objects per
- * bucket (and shrinks when it falls under two), so it stays between about 11 and 15 bytes
+ * bucket (and shrinks when it falls under 4.2), so it stays between about 11 and 15 bytes
  * per object including overflow buckets, whatever the object size.
  *
  * <p>Concurrency: one writer at a time (the caller holds the log's append lock) inserts,
@@ -58,8 +58,10 @@ public final class HashTable {
     private static final int OVERFLOW_CHUNK_BUCKETS = 1024;
     private static final double GROW_AT_OBJECTS_PER_BUCKET = 7.0;
     private static final double GROWTH_FACTOR = 1.5;
-    private static final double SHRINK_AT_OBJECTS_PER_BUCKET = 2.0;
-    private static final double SHRINK_TO_OBJECTS_PER_BUCKET = 5.0;
+    // Shrinking below 4.2 objects per bucket keeps the table within 16 bytes per object; the
+    // gap to the 4.67 a growth leaves makes a rebuild need a 10 % change in the object count.
+    private static final double SHRINK_AT_OBJECTS_PER_BUCKET = 4.2;
+    private static final double SHRINK_TO_OBJECTS_PER_BUCKET = 6.0;
     private static final VarHandle SLOT = ValueLayout.JAVA_LONG.varHandle();
 
     /** One generation of the table: main buckets plus overflow chunks. */
@@ -297,45 +299,62 @@ public final class HashTable {
     public boolean relocate(long hash, long oldReference, long newReference) {
         growLock.readLock().lock();
         try {
-            Table t = table;
-            long tag = tagOf(hash);
-            long expected = tag | oldReference;
-            retry:
-            for (;;) {
-                MemorySegment segment = t.buckets;
-                long base = bucketIndex(t, hash) * BUCKET_BYTES;
-                for (;;) {
-                    boolean chained = false;
-                    for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
-                        long offset = base + 8L * i;
-                        long word = get(segment, offset);
-                        if (word == expected) {
-                            if (SLOT.compareAndSet(segment, offset, expected, tag | newReference)) {
-                                return true;
-                            }
-                            continue retry; // moved to an overflow bucket, or replaced: look again
-                        }
-                        if ((word & CHAIN_BIT) != 0) {
-                            segment = overflowChunk(t, word);
-                            base = overflowBase(word);
-                            chained = true;
-                            break;
-                        }
-                    }
-                    if (!chained) {
-                        return false;
-                    }
-                }
-            }
+            return relocateWhileHeld(hash, oldReference, newReference);
         } finally {
             growLock.readLock().unlock();
         }
     }
 
     /**
+     * Keeps the table from being rebuilt until {@link #endRelocations()}, so a cleaner can
+     * relocate a whole segment's entries with {@link #relocateWhileHeld} without a lock per entry.
+     */
+    public void beginRelocations() {
+        growLock.readLock().lock();
+    }
+
+    public void endRelocations() {
+        growLock.readLock().unlock();
+    }
+
+    /** {@link #relocate} for a caller between {@link #beginRelocations()} and {@link #endRelocations()}. */
+    public boolean relocateWhileHeld(long hash, long oldReference, long newReference) {
+        Table t = table;
+        long tag = tagOf(hash);
+        long expected = tag | oldReference;
+        retry:
+        for (;;) {
+            MemorySegment segment = t.buckets;
+            long base = bucketIndex(t, hash) * BUCKET_BYTES;
+            for (;;) {
+                boolean chained = false;
+                for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
+                    long offset = base + 8L * i;
+                    long word = get(segment, offset);
+                    if (word == expected) {
+                        if (SLOT.compareAndSet(segment, offset, expected, tag | newReference)) {
+                            return true;
+                        }
+                        continue retry; // moved to an overflow bucket, or replaced: look again
+                    }
+                    if ((word & CHAIN_BIT) != 0) {
+                        segment = overflowChunk(t, word);
+                        base = overflowBase(word);
+                        chained = true;
+                        break;
+                    }
+                }
+                if (!chained) {
+                    return false;
+                }
+            }
+        }
+    }
+
+    /**
      * Resizes the table when its load leaves the band that keeps it compact: grows by 1.5x
-     * above seven objects per bucket, shrinks (to five per bucket, never below the initial
-     * size) under two. Writer only: the caller holds the append lock, so no insert or remove
+     * above seven objects per bucket, shrinks (to six per bucket, never below the initial
+     * size) under 4.2. Writer only: the caller holds the append lock, so no insert or remove
      * runs meanwhile; readers keep using the old table until the new one is published.
      *
      * @return true if the table was rebuilt

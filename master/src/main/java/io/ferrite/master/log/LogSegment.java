@@ -34,6 +34,7 @@ public final class LogSegment {
     private volatile boolean closed;
     private volatile long ageStamp;
     private volatile int replicaLengthBytes;
+    private volatile long tombstoneBytes;
     int floor;
 
     LogSegment(long id, int capacityBytes, MasterLog log) {
@@ -85,6 +86,20 @@ public final class LogSegment {
 
     public void addLiveBytes(long delta) {
         LIVE_BYTES.getAndAdd(this, delta);
+    }
+
+    /**
+     * Bytes of tombstones written into this segment. They count as live until the cleaner
+     * finds the segments they name gone, so under tombstone pressure the balancer treats them
+     * as possibly dead.
+     */
+    public long tombstoneBytes() {
+        return tombstoneBytes;
+    }
+
+    /** Called by the segment's single writer (the head under the append lock, or one cleaner). */
+    public void addTombstoneBytes(long bytes) {
+        tombstoneBytes += bytes;
     }
 
     public boolean isClosed() {

@@ -52,7 +52,7 @@ public final class MasterLog {
     private final int lowMemorySeglets;
     private HeadMetadata headMetadata = writer -> true;
     private LogSegment head;
-    private long nextSegmentId = 1;
+    private final java.util.concurrent.atomic.AtomicLong nextSegmentId = new java.util.concurrent.atomic.AtomicLong(1);
     private volatile long appendedBytes;
 
     public MasterLog(SegletPool pool, EpochManager epochs, ReplicationHook replication, long logId,
@@ -247,7 +247,8 @@ public final class MasterLog {
 
     private boolean rollHead(int floor) {
         LogSegment previous = head;
-        LogSegment next = new LogSegment(nextSegmentId, segmentCapacityBytes, this);
+        // An id that a failed roll does not use is simply skipped: ids only need to be unique.
+        LogSegment next = new LogSegment(nextSegmentId.getAndIncrement(), segmentCapacityBytes, this);
         next.floor = floor;
         SegmentWriter writer = next.writer();
         if (writer.appendSegmentHeader(logId, next.id(), segmentCapacityBytes) < 0) {
@@ -261,7 +262,6 @@ public final class MasterLog {
             freeSeglets(next);
             return false;
         }
-        nextSegmentId++;
         next.floor = writerFloorSeglets;
         next.ageStamp(appendedBytes);
         replication.segmentOpened(next.id());
@@ -329,13 +329,9 @@ public final class MasterLog {
 
     /** A new segment for cleaner output; not part of the log until committed. */
     public LogSegment newSurvivor() {
-        long id;
-        appendLock.lock();
-        try {
-            id = nextSegmentId++;
-        } finally {
-            appendLock.unlock();
-        }
+        // No lock: a cleaner may call this while holding the hash table against rebuilds,
+        // and the writer takes the append lock before it rebuilds.
+        long id = nextSegmentId.getAndIncrement();
         LogSegment survivor = new LogSegment(id, segmentCapacityBytes, this);
         survivor.floor = survivorFloorSeglets;
         return survivor;
