@@ -62,6 +62,9 @@ public final class HashTable {
     // gap to the 4.67 a growth leaves makes a rebuild need a 10 % change in the object count.
     private static final double SHRINK_AT_OBJECTS_PER_BUCKET = 4.2;
     private static final double SHRINK_TO_OBJECTS_PER_BUCKET = 6.0;
+    /** Index bytes per object past which a table of at least {@link #REBUILD_MIN_OBJECTS} is rebuilt. */
+    private static final double REBUILD_AT_BYTES_PER_OBJECT = 15.5;
+    private static final long REBUILD_MIN_OBJECTS = 20_000;
     private static final VarHandle SLOT = ValueLayout.JAVA_LONG.varHandle();
 
     /** One generation of the table: main buckets plus overflow chunks. */
@@ -364,7 +367,11 @@ public final class HashTable {
         long newCount;
         if (objectCount > old.bucketCount * GROW_AT_OBJECTS_PER_BUCKET) {
             newCount = Math.max(old.bucketCount + 1, (long) Math.ceil(old.bucketCount * GROWTH_FACTOR));
-        } else if (old.bucketCount > minimumBuckets && objectCount < old.bucketCount * SHRINK_AT_OBJECTS_PER_BUCKET) {
+        } else if (old.bucketCount > minimumBuckets && objectCount < old.bucketCount * SHRINK_AT_OBJECTS_PER_BUCKET
+                || objectCount >= REBUILD_MIN_OBJECTS && objectCount < old.bucketCount * SHRINK_TO_OBJECTS_PER_BUCKET
+                        && bytesOf(old) > REBUILD_AT_BYTES_PER_OBJECT * objectCount) {
+            // Too few objects per bucket, or overflow buckets left over from a fuller past
+            // (they are reused but never given back): rebuild at six objects per bucket.
             newCount = Math.max(minimumBuckets, (long) Math.ceil(objectCount / SHRINK_TO_OBJECTS_PER_BUCKET));
         } else {
             return false;
@@ -448,7 +455,10 @@ public final class HashTable {
 
     /** Bytes of off-heap memory the index holds (main buckets plus overflow chunks). */
     public long memoryBytes() {
-        Table t = table;
+        return bytesOf(table);
+    }
+
+    private static long bytesOf(Table t) {
         return t.bucketCount * BUCKET_BYTES + t.overflowBytes();
     }
 
