@@ -1,0 +1,281 @@
+package io.ferrite.server.data;
+
+import com.google.protobuf.ByteString;
+import io.ferrite.master.ObjectManager;
+import io.ferrite.master.ObjectResult;
+import io.ferrite.proto.KeyHash;
+import io.ferrite.proto.v1.IncrementRequest;
+import io.ferrite.proto.v1.IncrementResponse;
+import io.ferrite.proto.v1.MultiReadRequest;
+import io.ferrite.proto.v1.MultiReadResponse;
+import io.ferrite.proto.v1.MultiRemoveRequest;
+import io.ferrite.proto.v1.MultiRemoveResponse;
+import io.ferrite.proto.v1.MultiWriteRequest;
+import io.ferrite.proto.v1.MultiWriteResponse;
+import io.ferrite.proto.v1.ReadRequest;
+import io.ferrite.proto.v1.ReadResponse;
+import io.ferrite.proto.v1.RemoveRequest;
+import io.ferrite.proto.v1.RemoveResponse;
+import io.ferrite.proto.v1.Status;
+import io.ferrite.proto.v1.WriteRequest;
+import io.ferrite.proto.v1.WriteResponse;
+import io.ferrite.server.lease.Lease;
+import io.ferrite.server.metrics.OpMetrics;
+import io.ferrite.server.metrics.OpMetrics.Op;
+
+/**
+ * The object operations of the data service, shared by the unary calls and the multiplexed
+ * stream: validate at the edge, refuse when the lease is not confirmed (fencing), run the
+ * engine, map its status, count and time. Expected outcomes are statuses in the response;
+ * nothing here throws on bad input. Thread-safe: each thread has its own {@link ObjectResult}.
+ */
+public final class DataHandler {
+    private final ObjectManager engine;
+    private final Lease lease;
+    private final OpMetrics metrics;
+    private final ThreadLocal<ObjectResult> results = ThreadLocal.withInitial(ObjectResult::new);
+
+    public DataHandler(ObjectManager engine, Lease lease, OpMetrics metrics) {
+        this.engine = engine;
+        this.lease = lease;
+        this.metrics = metrics;
+    }
+
+    // ---- single-object calls ----
+
+    public ReadResponse read(ReadRequest request) {
+        long start = System.nanoTime();
+        ReadResponse response = readItem(Op.READ, request, results.get());
+        metrics.time(Op.READ, start, System.nanoTime());
+        return response;
+    }
+
+    public WriteResponse write(WriteRequest request) {
+        long start = System.nanoTime();
+        WriteResponse response = writeItem(Op.WRITE, request, results.get());
+        metrics.time(Op.WRITE, start, System.nanoTime());
+        return response;
+    }
+
+    public RemoveResponse remove(RemoveRequest request) {
+        long start = System.nanoTime();
+        RemoveResponse response = removeItem(Op.REMOVE, request, results.get());
+        metrics.time(Op.REMOVE, start, System.nanoTime());
+        return response;
+    }
+
+    public IncrementResponse increment(IncrementRequest request) {
+        long start = System.nanoTime();
+        IncrementResponse response = incrementItem(request, results.get());
+        metrics.time(Op.INCREMENT, start, System.nanoTime());
+        return response;
+    }
+
+    // ---- multi-object calls: items are independent ----
+
+    public MultiReadResponse multiRead(MultiReadRequest request) {
+        long start = System.nanoTime();
+        ObjectResult result = results.get();
+        MultiReadResponse.Builder response = MultiReadResponse.newBuilder();
+        long valueBytes = 0;
+        for (ReadRequest item : request.getItemsList()) {
+            if (valueBytes > Limits.MULTI_READ_RESPONSE_BYTES) {
+                metrics.count(Op.MULTI_READ, Status.RETRY);
+                response.addItems(ReadResponse.newBuilder().setStatus(Status.RETRY).setMessage(
+                        "the response reached " + Limits.MULTI_READ_RESPONSE_BYTES
+                                + " value bytes; read this item in another call"));
+                continue;
+            }
+            ReadResponse read = readItem(Op.MULTI_READ, item, result);
+            valueBytes += read.getValue().size();
+            response.addItems(read);
+        }
+        metrics.time(Op.MULTI_READ, start, System.nanoTime());
+        return response.build();
+    }
+
+    public MultiWriteResponse multiWrite(MultiWriteRequest request) {
+        long start = System.nanoTime();
+        ObjectResult result = results.get();
+        MultiWriteResponse.Builder response = MultiWriteResponse.newBuilder();
+        for (WriteRequest item : request.getItemsList()) {
+            response.addItems(writeItem(Op.MULTI_WRITE, item, result));
+        }
+        metrics.time(Op.MULTI_WRITE, start, System.nanoTime());
+        return response.build();
+    }
+
+    public MultiRemoveResponse multiRemove(MultiRemoveRequest request) {
+        long start = System.nanoTime();
+        ObjectResult result = results.get();
+        MultiRemoveResponse.Builder response = MultiRemoveResponse.newBuilder();
+        for (RemoveRequest item : request.getItemsList()) {
+            response.addItems(removeItem(Op.MULTI_REMOVE, item, result));
+        }
+        metrics.time(Op.MULTI_REMOVE, start, System.nanoTime());
+        return response.build();
+    }
+
+    // ---- one item each ----
+
+    private ReadResponse readItem(Op op, ReadRequest request, ObjectResult result) {
+        String problem = Limits.checkTableAndKey(request.getTableId(), request.getKey());
+        if (problem != null) {
+            metrics.count(op, Status.INVALID_ARGUMENT);
+            return ReadResponse.newBuilder().setStatus(Status.INVALID_ARGUMENT).setMessage(problem).build();
+        }
+        if (!lease.isValid()) {
+            Status refusal = refusal();
+            metrics.count(op, refusal);
+            return ReadResponse.newBuilder().setStatus(refusal).setMessage(refusalMessage()).build();
+        }
+        byte[] key = request.getKey().toByteArray();
+        Status status = Statuses.toProto(engine.read(request.getTableId(), key, result));
+        metrics.count(op, status);
+        ReadResponse.Builder response = ReadResponse.newBuilder().setStatus(status);
+        if (status == Status.OK) {
+            response.setValue(ByteString.copyFrom(result.valueBuffer(), 0, result.valueLength()))
+                    .setVersion(result.version())
+                    .setTimestampSeconds(result.timestampSeconds());
+        } else if (status == Status.UNKNOWN_TABLET) {
+            response.setMessage(notOwned(request.getTableId(), key));
+        }
+        return response.build();
+    }
+
+    private WriteResponse writeItem(Op op, WriteRequest request, ObjectResult result) {
+        String problem = Limits.checkTableAndKey(request.getTableId(), request.getKey());
+        if (problem == null) {
+            problem = Limits.checkValue(request.getValue());
+        }
+        if (problem != null) {
+            metrics.count(op, Status.INVALID_ARGUMENT);
+            return WriteResponse.newBuilder().setStatus(Status.INVALID_ARGUMENT).setMessage(problem).build();
+        }
+        if (!lease.isValid()) {
+            Status refusal = refusal();
+            metrics.count(op, refusal);
+            return WriteResponse.newBuilder().setStatus(refusal).setMessage(refusalMessage()).build();
+        }
+        byte[] key = request.getKey().toByteArray();
+        Status status = Statuses.toProto(engine.write(request.getTableId(), key, request.getValue().toByteArray(),
+                Statuses.toEngine(request.hasRejectRules(), request.getRejectRules()), result));
+        metrics.count(op, status);
+        WriteResponse.Builder response = WriteResponse.newBuilder().setStatus(status);
+        if (carriesVersion(status)) {
+            response.setVersion(result.version());
+        }
+        String message = message(status, request.getTableId(), key);
+        if (message != null) {
+            response.setMessage(message);
+        }
+        return response.build();
+    }
+
+    private RemoveResponse removeItem(Op op, RemoveRequest request, ObjectResult result) {
+        String problem = Limits.checkTableAndKey(request.getTableId(), request.getKey());
+        if (problem != null) {
+            metrics.count(op, Status.INVALID_ARGUMENT);
+            return RemoveResponse.newBuilder().setStatus(Status.INVALID_ARGUMENT).setMessage(problem).build();
+        }
+        if (!lease.isValid()) {
+            Status refusal = refusal();
+            metrics.count(op, refusal);
+            return RemoveResponse.newBuilder().setStatus(refusal).setMessage(refusalMessage()).build();
+        }
+        byte[] key = request.getKey().toByteArray();
+        Status status = Statuses.toProto(engine.remove(request.getTableId(), key,
+                Statuses.toEngine(request.hasRejectRules(), request.getRejectRules()), result));
+        metrics.count(op, status);
+        RemoveResponse.Builder response = RemoveResponse.newBuilder().setStatus(status);
+        if (carriesVersion(status)) {
+            response.setVersion(result.version());
+        }
+        String message = message(status, request.getTableId(), key);
+        if (message != null) {
+            response.setMessage(message);
+        }
+        return response.build();
+    }
+
+    private IncrementResponse incrementItem(IncrementRequest request, ObjectResult result) {
+        String problem = Limits.checkTableAndKey(request.getTableId(), request.getKey());
+        if (problem == null && request.getDeltaCase() == IncrementRequest.DeltaCase.DELTA_NOT_SET) {
+            problem = "delta is missing (set int64_delta or double_delta)";
+        }
+        if (problem != null) {
+            metrics.count(Op.INCREMENT, Status.INVALID_ARGUMENT);
+            return IncrementResponse.newBuilder().setStatus(Status.INVALID_ARGUMENT).setMessage(problem).build();
+        }
+        if (!lease.isValid()) {
+            Status refusal = refusal();
+            metrics.count(Op.INCREMENT, refusal);
+            return IncrementResponse.newBuilder().setStatus(refusal).setMessage(refusalMessage()).build();
+        }
+        byte[] key = request.getKey().toByteArray();
+        io.ferrite.master.RejectRules rules = Statuses.toEngine(request.hasRejectRules(), request.getRejectRules());
+        boolean isDouble = request.getDeltaCase() == IncrementRequest.DeltaCase.DOUBLE_DELTA;
+        io.ferrite.master.Status engineStatus = isDouble
+                ? engine.incrementDouble(request.getTableId(), key, request.getDoubleDelta(), rules, result)
+                : engine.incrementLong(request.getTableId(), key, request.getInt64Delta(), rules, result);
+        Status status = Statuses.toProto(engineStatus);
+        metrics.count(Op.INCREMENT, status);
+        IncrementResponse.Builder response = IncrementResponse.newBuilder().setStatus(status);
+        if (status == Status.OK) {
+            response.setVersion(result.version());
+            if (isDouble) {
+                response.setDoubleValue(result.doubleValue());
+            } else {
+                response.setInt64Value(result.longValue());
+            }
+        } else {
+            if (carriesVersion(status)) {
+                response.setVersion(result.version());
+            }
+            String message = message(status, request.getTableId(), key);
+            if (message != null) {
+                response.setMessage(message);
+            }
+        }
+        return response.build();
+    }
+
+    // ---- refusals and messages ----
+
+    /** Whether the engine set the result's version for this outcome (the new or the current one). */
+    private static boolean carriesVersion(Status status) {
+        return status == Status.OK || status == Status.WRONG_VERSION || status == Status.OBJECT_EXISTS
+                || status == Status.OBJECT_DOESNT_EXIST;
+    }
+
+    /** What a request gets while the lease is not valid. */
+    private Status refusal() {
+        return lease.state() == Lease.State.SUSPENDED ? Status.RETRY : Status.UNKNOWN_TABLET;
+    }
+
+    private String refusalMessage() {
+        return switch (lease.state()) {
+            case STARTING -> "this server is not registered in the cluster yet";
+            case SUSPENDED -> "this server cannot confirm its ZooKeeper lease right now";
+            case LOST -> "this server lost its ZooKeeper lease; its tablets are no longer served here";
+            case CLOSED -> "this server is shutting down";
+            case VALID -> "";
+        };
+    }
+
+    /** A message for the statuses that need one, else null. */
+    private static String message(Status status, long tableId, byte[] key) {
+        return switch (status) {
+            case UNKNOWN_TABLET -> notOwned(tableId, key);
+            case RETRY -> "memory is full until the cleaner frees some; nothing was written";
+            case NOT_A_NUMBER -> "the object's value is not an 8-byte number";
+            case INVALID_ARGUMENT -> "the request breaks a limit";
+            default -> null;
+        };
+    }
+
+    private static String notOwned(long tableId, byte[] key) {
+        return "this server owns no tablet of table " + tableId + " holding key hash "
+                + Long.toUnsignedString(KeyHash.hash(key));
+    }
+}

@@ -1,0 +1,112 @@
+package io.ferrite.server.data;
+
+import io.ferrite.master.ObjectManager;
+import io.ferrite.proto.v1.DataRequest;
+import io.ferrite.proto.v1.DataResponse;
+import io.ferrite.proto.v1.DataServiceGrpc;
+import io.ferrite.proto.v1.EnumerateRequest;
+import io.ferrite.proto.v1.EnumerateResponse;
+import io.ferrite.proto.v1.IncrementRequest;
+import io.ferrite.proto.v1.IncrementResponse;
+import io.ferrite.proto.v1.MultiReadRequest;
+import io.ferrite.proto.v1.MultiReadResponse;
+import io.ferrite.proto.v1.MultiRemoveRequest;
+import io.ferrite.proto.v1.MultiRemoveResponse;
+import io.ferrite.proto.v1.MultiWriteRequest;
+import io.ferrite.proto.v1.MultiWriteResponse;
+import io.ferrite.proto.v1.ReadRequest;
+import io.ferrite.proto.v1.ReadResponse;
+import io.ferrite.proto.v1.RemoveRequest;
+import io.ferrite.proto.v1.RemoveResponse;
+import io.ferrite.proto.v1.WriteRequest;
+import io.ferrite.proto.v1.WriteResponse;
+import io.ferrite.server.lease.Lease;
+import io.ferrite.server.metrics.ErrorReporter;
+import io.ferrite.server.metrics.OpMetrics;
+import io.ferrite.server.tablet.TabletSet;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.function.Function;
+
+/**
+ * The master's {@code DataService}: unary calls, the Enumerate server stream and the
+ * multiplexed Stream. Expected outcomes are statuses in the responses ({@link DataHandler});
+ * only a fault inside the server becomes a gRPC error (INTERNAL), counted and logged once.
+ */
+public final class DataServiceImpl extends DataServiceGrpc.DataServiceImplBase {
+    private final DataHandler handler;
+    private final ObjectManager engine;
+    private final TabletSet tablets;
+    private final Lease lease;
+    private final OpMetrics metrics;
+    private final ErrorReporter errors;
+
+    public DataServiceImpl(ObjectManager engine, TabletSet tablets, Lease lease, OpMetrics metrics,
+                           ErrorReporter errors) {
+        this.handler = new DataHandler(engine, lease, metrics);
+        this.engine = engine;
+        this.tablets = tablets;
+        this.lease = lease;
+        this.metrics = metrics;
+        this.errors = errors;
+    }
+
+    @Override
+    public void read(ReadRequest request, StreamObserver<ReadResponse> out) {
+        unary("data.read", request, handler::read, out);
+    }
+
+    @Override
+    public void write(WriteRequest request, StreamObserver<WriteResponse> out) {
+        unary("data.write", request, handler::write, out);
+    }
+
+    @Override
+    public void remove(RemoveRequest request, StreamObserver<RemoveResponse> out) {
+        unary("data.remove", request, handler::remove, out);
+    }
+
+    @Override
+    public void increment(IncrementRequest request, StreamObserver<IncrementResponse> out) {
+        unary("data.increment", request, handler::increment, out);
+    }
+
+    @Override
+    public void multiRead(MultiReadRequest request, StreamObserver<MultiReadResponse> out) {
+        unary("data.multi_read", request, handler::multiRead, out);
+    }
+
+    @Override
+    public void multiWrite(MultiWriteRequest request, StreamObserver<MultiWriteResponse> out) {
+        unary("data.multi_write", request, handler::multiWrite, out);
+    }
+
+    @Override
+    public void multiRemove(MultiRemoveRequest request, StreamObserver<MultiRemoveResponse> out) {
+        unary("data.multi_remove", request, handler::multiRemove, out);
+    }
+
+    @Override
+    public void enumerate(EnumerateRequest request, StreamObserver<EnumerateResponse> out) {
+        new EnumerateCall(engine, tablets, lease, metrics, errors, request,
+                (ServerCallStreamObserver<EnumerateResponse>) out).start(request);
+    }
+
+    @Override
+    public StreamObserver<DataRequest> stream(StreamObserver<DataResponse> out) {
+        return new StreamSession(handler, errors, (ServerCallStreamObserver<DataResponse>) out);
+    }
+
+    private <Q, R> void unary(String where, Q request, Function<Q, R> operation, StreamObserver<R> out) {
+        R response;
+        try {
+            response = operation.apply(request);
+        } catch (RuntimeException e) {
+            errors.report(where, e);
+            out.onError(io.grpc.Status.INTERNAL.withDescription(where + " failed: " + e).asRuntimeException());
+            return;
+        }
+        out.onNext(response);
+        out.onCompleted();
+    }
+}

@@ -1,0 +1,215 @@
+package io.ferrite.server.data;
+
+import com.google.protobuf.UnsafeByteOperations;
+import io.ferrite.master.ObjectManager;
+import io.ferrite.proto.v1.EnumerateRequest;
+import io.ferrite.proto.v1.EnumerateResponse;
+import io.ferrite.proto.v1.EnumeratedObject;
+import io.ferrite.proto.v1.Status;
+import io.ferrite.server.lease.Lease;
+import io.ferrite.server.metrics.ErrorReporter;
+import io.ferrite.server.metrics.OpMetrics;
+import io.ferrite.server.tablet.TabletSet;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.List;
+
+/**
+ * One Enumerate stream: every object of a table held here, in (hash, key) order, a batch per
+ * message, each carrying the cursor of its last object. It follows the transport's flow
+ * control: a batch is built only while the stream is ready (the client keeps up), and building
+ * resumes from the ready callback, so a slow or stalled client holds at most one batch and the
+ * transport's window in this server's memory. A cancelled stream stops at the next batch.
+ *
+ * <p>Runs on the call's serialized executor (the start and every ready callback), never
+ * concurrently with itself.
+ */
+final class EnumerateCall implements Runnable {
+    /** Objects asked of the engine first; later chunks follow from the objects' observed size. */
+    private static final int FIRST_CHUNK_OBJECTS = 16;
+    private final ObjectManager engine;
+    private final TabletSet tablets;
+    private final Lease lease;
+    private final OpMetrics metrics;
+    private final ErrorReporter errors;
+    private final ServerCallStreamObserver<EnumerateResponse> out;
+    private final long tableId;
+    private final int batchObjects;
+    private final BatchVisitor visitor = new BatchVisitor();
+    private EnumerateCursor cursor;
+    private boolean finished;
+
+    EnumerateCall(ObjectManager engine, TabletSet tablets, Lease lease, OpMetrics metrics, ErrorReporter errors,
+                  EnumerateRequest request, ServerCallStreamObserver<EnumerateResponse> out) {
+        this.engine = engine;
+        this.tablets = tablets;
+        this.lease = lease;
+        this.metrics = metrics;
+        this.errors = errors;
+        this.out = out;
+        this.tableId = request.getTableId();
+        int asked = request.getBatchObjects();
+        this.batchObjects = asked == 0 ? Limits.DEFAULT_ENUMERATE_BATCH_OBJECTS
+                : Math.min(asked, Limits.MAX_ENUMERATE_BATCH_OBJECTS);
+        if (!request.getCursor().isEmpty()) {
+            cursor = EnumerateCursor.decode(request.getCursor());
+        }
+    }
+
+    /** Called in the service method: checks the request, hooks the callbacks, sends what it can. */
+    void start(EnumerateRequest request) {
+        out.setOnCancelHandler(() -> finished = true);
+        String problem = Limits.checkTable(tableId);
+        if (problem == null && !request.getCursor().isEmpty() && cursor == null) {
+            problem = "cursor is not one this server issued";
+        }
+        if (problem != null) {
+            metrics.count(OpMetrics.Op.ENUMERATE, Status.INVALID_ARGUMENT);
+            end(Status.INVALID_ARGUMENT, problem);
+            return;
+        }
+        out.setOnReadyHandler(this);
+        run();
+    }
+
+    /** Sends batches while the stream is ready. */
+    @Override
+    public void run() {
+        try {
+            while (!finished && !out.isCancelled() && out.isReady()) {
+                sendBatch();
+            }
+        } catch (RuntimeException e) {
+            if (!finished && !out.isCancelled()) {
+                errors.report("data.enumerate", e);
+                finished = true;
+                try {
+                    out.onError(io.grpc.Status.INTERNAL.withDescription("enumerate failed: " + e).asRuntimeException());
+                } catch (RuntimeException ignored) {
+                    // The call ended meanwhile; nothing left to tell.
+                }
+            }
+        }
+    }
+
+    private void sendBatch() {
+        long start = System.nanoTime();
+        if (!lease.isValid()) {
+            Status refusal = lease.state() == Lease.State.SUSPENDED ? Status.RETRY : Status.UNKNOWN_TABLET;
+            metrics.count(OpMetrics.Op.ENUMERATE, refusal);
+            end(refusal, "this server cannot confirm its ZooKeeper lease (" + lease.state() + ")");
+            return;
+        }
+        List<TabletSet.Range> ranges = tablets.rangesOf(tableId);
+        if (ranges.isEmpty()) {
+            metrics.count(OpMetrics.Op.ENUMERATE, Status.UNKNOWN_TABLET);
+            end(Status.UNKNOWN_TABLET, "this server owns no tablet of table " + tableId);
+            return;
+        }
+        visitor.reset();
+        boolean done = fill(ranges);
+        EnumerateResponse.Builder response = EnumerateResponse.newBuilder().setStatus(Status.OK)
+                .addAllObjects(visitor.objects).setDone(done);
+        if (visitor.lastKey != null) {
+            cursor = new EnumerateCursor(visitor.lastHash, visitor.lastKey);
+        }
+        if (cursor != null) {
+            response.setCursor(cursor.encode());
+        }
+        metrics.count(OpMetrics.Op.ENUMERATE, Status.OK);
+        metrics.enumerated(visitor.objects.size());
+        out.onNext(response.build());
+        metrics.time(OpMetrics.Op.ENUMERATE, start, System.nanoTime());
+        if (done) {
+            finished = true;
+            out.onCompleted();
+        }
+    }
+
+    /**
+     * Collects the next batch from the owned ranges after the cursor.
+     *
+     * @return whether every range is exhausted (the enumeration is complete)
+     */
+    private boolean fill(List<TabletSet.Range> ranges) {
+        int chunk = Math.min(batchObjects, FIRST_CHUNK_OBJECTS);
+        for (TabletSet.Range range : ranges) {
+            long afterHash = visitor.lastKey != null ? visitor.lastHash : cursor != null ? cursor.keyHash() : 0;
+            byte[] afterKey = visitor.lastKey != null ? visitor.lastKey : cursor != null ? cursor.key() : null;
+            if (afterKey != null && Long.compareUnsigned(afterHash, range.endHash()) > 0) {
+                continue;
+            }
+            while (true) {
+                int remaining = batchObjects - visitor.objects.size();
+                int limit = Math.min(remaining, chunk);
+                visitor.accepted = 0;
+                int visited = engine.enumerate(tableId, range.startHash(), range.endHash(), afterHash, afterKey,
+                        limit, visitor);
+                if (visitor.full || visitor.objects.size() >= batchObjects) {
+                    return false;
+                }
+                if (visited < limit) {
+                    break;
+                }
+                afterHash = visitor.lastHash;
+                afterKey = visitor.lastKey;
+                chunk = visitor.nextChunk(remaining - visitor.accepted);
+            }
+        }
+        return true;
+    }
+
+    private void end(Status status, String message) {
+        finished = true;
+        if (out.isCancelled()) {
+            return;
+        }
+        out.onNext(EnumerateResponse.newBuilder().setStatus(status).setMessage(message).build());
+        out.onCompleted();
+    }
+
+    /**
+     * Takes objects until the batch's byte budget is spent (always at least one), then ignores
+     * the rest of the engine's chunk: those are visited again by the next batch, from the cursor.
+     */
+    private static final class BatchVisitor implements ObjectManager.ObjectVisitor {
+        final java.util.ArrayList<EnumeratedObject> objects = new java.util.ArrayList<>();
+        long bytes;
+        int accepted;
+        boolean full;
+        long lastHash;
+        byte[] lastKey;
+
+        void reset() {
+            objects.clear();
+            bytes = 0;
+            full = false;
+            lastKey = null;
+        }
+
+        @Override
+        public void visit(byte[] key, byte[] value, long version, long timestampSeconds, long keyHash) {
+            long size = key.length + value.length;
+            if (full || (bytes > 0 && bytes + size > Limits.ENUMERATE_BATCH_BYTES)) {
+                full = true;
+                return;
+            }
+            bytes += size;
+            accepted++;
+            lastHash = keyHash;
+            lastKey = key;
+            objects.add(EnumeratedObject.newBuilder()
+                    .setKey(UnsafeByteOperations.unsafeWrap(key))
+                    .setValue(UnsafeByteOperations.unsafeWrap(value))
+                    .setVersion(version)
+                    .setTimestampSeconds(timestampSeconds)
+                    .build());
+        }
+
+        /** Objects to ask the engine for next: about what the remaining byte budget holds. */
+        int nextChunk(int remaining) {
+            long average = objects.isEmpty() ? 1 : Math.max(1, bytes / objects.size());
+            long fits = (Limits.ENUMERATE_BATCH_BYTES - bytes) / average + 1;
+            return (int) Math.max(1, Math.min(remaining, Math.min(fits, 1_024)));
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package io.ferrite.server.launch;
+
+import io.ferrite.server.FerriteServer;
+import io.ferrite.server.ServerContext;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code ferrite server}: a server hosting the master service, until SIGTERM or Ctrl-C. */
+@Command(name = "server", mixinStandardHelpOptions = true,
+        description = {"Runs a server (master service) until SIGTERM or Ctrl-C; prints 'READY server <host:port>"
+                + " [metrics=<host:port>]' on stdout once registered and serving.",
+                "Every setting may also come from the environment (FERRITE_<NAME>, e.g. FERRITE_MEMORY) or a"
+                        + " properties file (--config, e.g. memory=512m); flags win over the environment, which"
+                        + " wins over the file."})
+public final class ServerCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Properties file with settings (FERRITE_CONFIG).")
+    String config;
+
+    @Option(names = "--cluster", paramLabel = "NAME", description = "Cluster name (default: default).")
+    String cluster;
+
+    @Option(names = "--zookeeper", paramLabel = "HOST:PORT[,...]",
+            description = "ZooKeeper connect string (default: 127.0.0.1:2181).")
+    String zookeeper;
+
+    @Option(names = "--listen-host", paramLabel = "HOST", description = "Interface to bind (default: 127.0.0.1).")
+    String listenHost;
+
+    @Option(names = "--listen-port", paramLabel = "PORT",
+            description = "Port of the data and control services; 0 = any free port (default: 7200).")
+    String listenPort;
+
+    @Option(names = "--advertised-address", paramLabel = "HOST[:PORT]",
+            description = "Address other processes reach this server at (default: listen host and port).")
+    String advertisedAddress;
+
+    @Option(names = "--memory", paramLabel = "SIZE", description = "Memory for objects, e.g. 512m, 4g (default: 1g).")
+    String memory;
+
+    @Option(names = "--memory-backend", paramLabel = "dram|pmem",
+            description = "Where objects live: dram (anonymous memory) or pmem (a mapped file) (default: dram).")
+    String memoryBackend;
+
+    @Option(names = "--pmem-dir", paramLabel = "DIR",
+            description = "Directory of the pmem file (default: DATA_DIR/pmem).")
+    String pmemDir;
+
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "This server's directory; also makes its stable name (default: none).")
+    String dataDir;
+
+    @Option(names = "--segment-size", paramLabel = "SIZE",
+            description = "Log segment size, a multiple of 64k up to 8m (default: 8m).")
+    String segmentSize;
+
+    @Option(names = "--cleaner-threads", paramLabel = "N", description = "Log cleaner threads (default: 1).")
+    String cleanerThreads;
+
+    @Option(names = "--server-name", paramLabel = "NAME",
+            description = "Stable name: the same name restarts as a new generation of the same server index"
+                    + " (default: host:DATA_DIR, else the advertised host:port).")
+    String serverName;
+
+    @Option(names = "--failure-domain", paramLabel = "LABEL", description = "Rack or zone label (default: none).")
+    String failureDomain;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT",
+            description = "Prometheus endpoint port; 0 = any free port, off = none (default: 0).")
+    String metricsPort;
+
+    @Option(names = "--session-timeout-ms", paramLabel = "MS",
+            description = "ZooKeeper session timeout: how long a silent server keeps its lease (default: 10000).")
+    String sessionTimeoutMs;
+
+    @Option(names = "--connection-timeout-ms", paramLabel = "MS",
+            description = "How long to wait for ZooKeeper at start (default: 5000).")
+    String connectionTimeoutMs;
+
+    @Option(names = "--data-executor", paramLabel = "direct|pool",
+            description = "Run data calls on the transport threads (direct) or the RPC pool (default: direct).")
+    String dataExecutor;
+
+    @Option(names = "--rpc-threads", paramLabel = "N",
+            description = "Threads for enumerations and control calls (default: number of cores, at least 2).")
+    String rpcThreads;
+
+    @Option(names = "--shutdown-grace-ms", paramLabel = "MS",
+            description = "How long a stopping server lets calls finish (default: 2000).")
+    String shutdownGraceMs;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        ServerContext context;
+        try {
+            String file = config != null ? config : System.getenv("FERRITE_CONFIG");
+            context = ServerContext.from(RoleSupport.settings(spec, ServerContext.SETTINGS, file)).conclude();
+        } catch (IllegalArgumentException e) {
+            RoleSupport.failed("server", e.getMessage());
+            return RoleSupport.EXIT_CONFIG;
+        }
+        int status = 0;
+        RoleSupport.Lifecycle lifecycle = new RoleSupport.Lifecycle("server");
+        try (FerriteServer server = FerriteServer.start(context)) {
+            RoleSupport.ready("server", server.address(), server.metricsAddress().orElse(null));
+            lifecycle.awaitStop();
+        } catch (java.io.IOException | RuntimeException e) {
+            RoleSupport.failed("server", e.getMessage());
+            status = RoleSupport.EXIT_START;
+        } finally {
+            lifecycle.stopped(status);
+        }
+        return status;
+    }
+}
