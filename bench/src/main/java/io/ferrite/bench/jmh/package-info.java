@@ -1,0 +1,2 @@
+/** JMH micro-benchmarks of single-threaded engine reads and writes. */
+package io.ferrite.bench.jmh;
