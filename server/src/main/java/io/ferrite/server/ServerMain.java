@@ -1,8 +1,10 @@
 package io.ferrite.server;
 
+import io.ferrite.server.cli.CliCommand;
 import io.ferrite.server.launch.CoordinatorCommand;
 import io.ferrite.server.launch.ServerCommand;
 import io.ferrite.server.launch.ZooKeeperCommand;
+import io.ferrite.server.local.LocalCommand;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,14 +13,19 @@ import picocli.CommandLine.Command;
  * Entry point of the process roles the launcher runs: {@code server}, {@code coordinator} and
  * {@code zookeeper}. Each prints {@code READY <role> <address>} on stdout once it serves, logs
  * to stderr (SLF4J simple; level from {@code FERRITE_LOG_LEVEL}, default info), runs until
- * SIGTERM or Ctrl-C and then shuts down cleanly. Exit status: 0 after a clean stop, 1 if the
- * role could not start, 2 for bad configuration (the message names the setting).
+ * SIGTERM or Ctrl-C (or the exit of the process given by {@code --exit-with-parent}) and then
+ * shuts down cleanly. Exit status: 0 after a clean stop, 1 if the role could not start, 2 for
+ * bad configuration (the message names the setting).
+ *
+ * <p>Also {@code local}, which runs the three roles as a single-machine cluster
+ * ({@link LocalCommand}), and {@code cli}, one command against a cluster ({@link CliCommand}).
  */
 @Command(name = "ferrite", mixinStandardHelpOptions = true,
-        subcommands = {ServerCommand.class, CoordinatorCommand.class, ZooKeeperCommand.class,
-                CommandLine.HelpCommand.class},
+        subcommands = {ServerCommand.class, CoordinatorCommand.class, ZooKeeperCommand.class, LocalCommand.class,
+                CliCommand.class, CommandLine.HelpCommand.class},
         versionProvider = ServerMain.Version.class,
-        description = "Ferrite process roles: server, coordinator, zookeeper.")
+        description = "Ferrite process roles (server, coordinator, zookeeper), a whole cluster on this machine"
+                + " (local), and the command-line client (cli).")
 public final class ServerMain implements Callable<Integer> {
     /** The version from the jar's manifest, if it has one. */
     static final class Version implements CommandLine.IVersionProvider {

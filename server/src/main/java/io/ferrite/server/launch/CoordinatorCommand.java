@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Gauge;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -21,6 +22,9 @@ import picocli.CommandLine.Spec;
 public final class CoordinatorCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    @Mixin
+    ParentWatch parentWatch;
 
     @Option(names = "--config", paramLabel = "FILE", description = "Properties file with settings (FERRITE_CONFIG).")
     String config;
@@ -81,6 +85,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
         }
         int status = 0;
         RoleSupport.Lifecycle lifecycle = new RoleSupport.Lifecycle("coordinator");
+        parentWatch.watch("coordinator", 0);
         try (ProcessMetrics processMetrics = new ProcessMetrics("coordinator");
              Coordinator coordinator = Coordinator.start(context);
              MetricsEndpoint endpoint = metrics < 0 ? null

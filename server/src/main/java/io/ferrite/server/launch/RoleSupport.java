@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Model.CommandSpec;
@@ -13,16 +14,17 @@ import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * What every role's command shares: settings from flags, environment and file; the READY line;
- * and running until the JVM is asked to stop (SIGTERM, Ctrl-C), then closing cleanly before
- * the JVM exits.
+ * and running until the JVM is asked to stop (SIGTERM, Ctrl-C, or the exit of the process
+ * named by {@code --exit-with-parent}), then closing cleanly before the JVM exits. The local
+ * supervisor ({@code io.ferrite.server.local}) uses the same READY line and lifecycle.
  */
-final class RoleSupport {
+public final class RoleSupport {
     /** Exit status: bad configuration (the message names the setting). */
-    static final int EXIT_CONFIG = 2;
+    public static final int EXIT_CONFIG = 2;
     /** Exit status: the role could not start (port in use, ZooKeeper unreachable...). */
-    static final int EXIT_START = 1;
-    /** How long the JVM's shutdown waits for the role to close. */
-    private static final long CLOSE_WAIT_MS = 30_000;
+    public static final int EXIT_START = 1;
+    /** How long the JVM's shutdown waits for a role to close, by default. */
+    public static final long DEFAULT_CLOSE_WAIT_MS = 30_000;
 
     private RoleSupport() {
     }
@@ -49,13 +51,14 @@ final class RoleSupport {
      * {@code metrics=<host:port>} when the Prometheus endpoint is on. Nothing else is written
      * to stdout (logs go to stderr), so a supervisor can wait for this line.
      */
-    static void ready(String role, String address, String metricsAddress) {
+    public static void ready(String role, String address, String metricsAddress) {
         PrintStream out = System.out;
         out.println("READY " + role + " " + address + (metricsAddress == null ? "" : " metrics=" + metricsAddress));
         out.flush();
     }
 
-    static void failed(String role, String message) {
+    /** A one-line failure message on stderr: {@code ferrite <role>: <message>}. */
+    public static void failed(String role, String message) {
         System.err.println("ferrite " + role + ": " + message);
         System.err.flush();
     }
@@ -66,21 +69,38 @@ final class RoleSupport {
      * rather than the JVM's 143 or 130 for a signal), so a supervisor can tell a clean stop from
      * a failed one.
      */
-    static final class Lifecycle {
+    public static final class Lifecycle {
         private final CountDownLatch stop = new CountDownLatch(1);
+        private final CompletableFuture<Void> stopRequested = new CompletableFuture<>();
         private final CountDownLatch done = new CountDownLatch(1);
         private volatile int status;
 
-        Lifecycle(String role) {
+        /**
+         * Installs the shutdown hook; the JVM's shutdown waits up to
+         * {@link #DEFAULT_CLOSE_WAIT_MS} for {@link #stopped(int)}.
+         *
+         * @param role the role's name, for messages
+         */
+        public Lifecycle(String role) {
+            this(role, DEFAULT_CLOSE_WAIT_MS);
+        }
+
+        /**
+         * Installs the shutdown hook.
+         *
+         * @param role        the role's name, for messages
+         * @param closeWaitMs how long the JVM's shutdown waits for {@link #stopped(int)}
+         */
+        public Lifecycle(String role, long closeWaitMs) {
             Thread hook = Thread.ofPlatform().name("ferrite-" + role + "-shutdown").unstarted(() -> {
-                stop.countDown();
+                requestStop();
                 try {
-                    if (done.await(CLOSE_WAIT_MS, TimeUnit.MILLISECONDS)) {
+                    if (done.await(closeWaitMs, TimeUnit.MILLISECONDS)) {
                         System.err.flush();
                         System.out.flush();
                         Runtime.getRuntime().halt(status);
                     }
-                    failed(role, "did not stop within " + CLOSE_WAIT_MS + " ms");
+                    failed(role, "did not stop within " + closeWaitMs + " ms");
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -88,12 +108,36 @@ final class RoleSupport {
             Runtime.getRuntime().addShutdownHook(hook);
         }
 
-        void awaitStop() throws InterruptedException {
+        /**
+         * Waits until the JVM is asked to stop, or {@link #requestStop()}.
+         *
+         * @throws InterruptedException if interrupted
+         */
+        public void awaitStop() throws InterruptedException {
             stop.await();
         }
 
-        /** The role has closed with this exit status: the JVM may finish exiting. */
-        void stopped(int exitStatus) {
+        /** Ends {@link #awaitStop()} from inside the process (a failure it cannot serve through). */
+        public void requestStop() {
+            stop.countDown();
+            stopRequested.complete(null);
+        }
+
+        /**
+         * Completes when the process is asked to stop: for waits that should end early then.
+         *
+         * @return the future (never failed)
+         */
+        public CompletableFuture<Void> stopRequested() {
+            return stopRequested;
+        }
+
+        /**
+         * The role has closed with this exit status: the JVM may finish exiting.
+         *
+         * @param exitStatus the process's exit status
+         */
+        public void stopped(int exitStatus) {
             status = exitStatus;
             done.countDown();
         }

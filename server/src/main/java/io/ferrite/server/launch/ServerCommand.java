@@ -4,6 +4,7 @@ import io.ferrite.server.FerriteServer;
 import io.ferrite.server.ServerContext;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -18,6 +19,9 @@ import picocli.CommandLine.Spec;
 public final class ServerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    @Mixin
+    ParentWatch parentWatch;
 
     @Option(names = "--config", paramLabel = "FILE", description = "Properties file with settings (FERRITE_CONFIG).")
     String config;
@@ -106,6 +110,7 @@ public final class ServerCommand implements Callable<Integer> {
         }
         int status = 0;
         RoleSupport.Lifecycle lifecycle = new RoleSupport.Lifecycle("server");
+        parentWatch.watch("server", 0);
         try (FerriteServer server = FerriteServer.start(context)) {
             RoleSupport.ready("server", server.address(), server.metricsAddress().orElse(null));
             lifecycle.awaitStop();

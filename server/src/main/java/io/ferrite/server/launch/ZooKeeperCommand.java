@@ -7,6 +7,7 @@ import io.ferrite.server.zookeeper.ZooKeeperContext;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -17,8 +18,18 @@ import picocli.CommandLine.Spec;
                 + " <host:port> [metrics=<host:port>]' on stdout once it serves.",
                 "Settings may also come from FERRITE_<NAME> variables or a properties file (--config)."})
 public final class ZooKeeperCommand implements Callable<Integer> {
+    /**
+     * How long ZooKeeper goes on serving after its {@code --exit-with-parent} process exits: the
+     * servers and coordinators of that parent stop at the same moment, and close their sessions
+     * much faster while ZooKeeper still answers.
+     */
+    static final long ZOOKEEPER_LINGER_MS = 5_000;
+
     @Spec
     CommandSpec spec;
+
+    @Mixin
+    ParentWatch parentWatch;
 
     @Option(names = "--config", paramLabel = "FILE", description = "Properties file with settings (FERRITE_CONFIG).")
     String config;
@@ -53,6 +64,7 @@ public final class ZooKeeperCommand implements Callable<Integer> {
         }
         int status = 0;
         RoleSupport.Lifecycle lifecycle = new RoleSupport.Lifecycle("zookeeper");
+        parentWatch.watch("zookeeper", ZOOKEEPER_LINGER_MS);
         try (ProcessMetrics processMetrics = new ProcessMetrics("zookeeper");
              EmbeddedZooKeeper zookeeper = EmbeddedZooKeeper.start(context, true);
              MetricsEndpoint endpoint = context.metricsPort() < 0 ? null

@@ -1,0 +1,260 @@
+package io.ferrite.server.local;
+
+import io.ferrite.client.ClientOptions;
+import io.ferrite.client.ClusterStatus;
+import io.ferrite.client.Ferrite;
+import io.ferrite.client.FerriteClient;
+import io.ferrite.client.FerriteException;
+import io.ferrite.client.ServerInfo;
+import io.ferrite.server.ServerMain;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Runs a whole cluster on this machine as separate processes of this same program: an
+ * embedded ZooKeeper, one coordinator and N servers, each on 127.0.0.1 and a free port, each
+ * with its stderr in {@code DATA_DIR/logs/<name>.log} and {@code --exit-with-parent} set to
+ * this process, so none outlives it.
+ *
+ * <p>{@link #start()} launches ZooKeeper, waits for its READY line, launches the coordinator and
+ * the servers together, waits for each READY line, then asks the coordinator until it lists
+ * every server UP and has a leader. {@link #stop()} sends SIGTERM to the servers, then the
+ * coordinator, then ZooKeeper (each group waited for, and killed after the stop timeout).
+ */
+final class LocalSupervisor {
+    /** How often the coordinator is asked whether every server is UP while starting. */
+    static final long UP_POLL_INTERVAL_MS = 50;
+    /** Deadline of each question to the coordinator while starting. */
+    static final Duration UP_CALL_TIMEOUT = Duration.ofSeconds(2);
+
+    /** A started process and what its READY line announced. */
+    record Member(ChildProcess child, ChildProcess.Ready ready) {
+    }
+
+    private final LocalContext context;
+    private final PrintStream progress;
+    private final CompletableFuture<?> abort;
+    private final List<Member> members = new ArrayList<>();
+    private final List<ChildProcess> children = new ArrayList<>();
+    private final CompletableFuture<String> criticalExit = new CompletableFuture<>();
+    private ChildProcess zookeeper;
+    private ChildProcess coordinator;
+    private final List<ChildProcess> servers = new ArrayList<>();
+    private volatile boolean stopping;
+
+    /**
+     * Creates the supervisor; nothing runs until {@link #start()}.
+     *
+     * @param context  the concluded configuration
+     * @param progress where progress and warnings go (stderr)
+     * @param abort    completes when the supervisor is asked to stop, ending waits early
+     */
+    LocalSupervisor(LocalContext context, PrintStream progress, CompletableFuture<?> abort) {
+        this.context = context;
+        this.progress = progress;
+        this.abort = abort;
+    }
+
+    /**
+     * Starts every process and returns once the cluster serves. On failure, stops what it
+     * started and throws.
+     *
+     * @throws StartFailure         naming the process that failed, with its log's last lines
+     * @throws InterruptedException if interrupted
+     */
+    void start() throws StartFailure, InterruptedException {
+        long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(context.startTimeoutMs());
+        boolean started = false;
+        try {
+            long t0 = System.nanoTime();
+            zookeeper = launch("zookeeper", List.of("zookeeper", "--data-dir", context.zookeeperDir().toString(),
+                    "--listen-host", LocalContext.LISTEN_HOST, "--listen-port", "0"));
+            String zkAddress = awaitReady(zookeeper, deadlineNs, t0).address();
+
+            t0 = System.nanoTime();
+            coordinator = launch("coordinator", List.of("coordinator", "--cluster", LocalContext.CLUSTER_NAME,
+                    "--zookeeper", zkAddress, "--listen-host", LocalContext.LISTEN_HOST, "--listen-port", "0"));
+            for (int i = 0; i < context.servers(); i++) {
+                servers.add(launch("server-" + i, List.of("server", "--cluster", LocalContext.CLUSTER_NAME,
+                        "--zookeeper", zkAddress, "--listen-host", LocalContext.LISTEN_HOST, "--listen-port", "0",
+                        "--memory", context.memory(), "--data-dir", context.serverDir(i).toString())));
+            }
+            awaitReady(coordinator, deadlineNs, t0);
+            Set<String> serverAddresses = new HashSet<>();
+            for (ChildProcess server : servers) {
+                serverAddresses.add(awaitReady(server, deadlineNs, t0).address());
+            }
+            awaitServersUp(serverAddresses, deadlineNs);
+            for (ChildProcess child : children) {
+                child.process().onExit().thenRun(() -> exited(child));
+            }
+            started = true;
+        } finally {
+            if (!started) {
+                stop();
+            }
+        }
+    }
+
+    private ChildProcess launch(String name, List<String> roleArgs) throws StartFailure {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            // A debugger agent would fight over its port; everything else (flags, heap) carries over.
+            if (!argument.startsWith("-agentlib:jdwp") && !argument.startsWith("-Xrunjdwp")) {
+                command.add(argument);
+            }
+        }
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(ServerMain.class.getName());
+        command.addAll(roleArgs);
+        command.add("--exit-with-parent");
+        command.add(Long.toString(ProcessHandle.current().pid()));
+        ChildProcess child = ChildProcess.start(name, command, context.logFile(name), progress);
+        children.add(child);
+        return child;
+    }
+
+    private ChildProcess.Ready awaitReady(ChildProcess child, long deadlineNs, long startNs)
+            throws StartFailure, InterruptedException {
+        ChildProcess.Ready ready = child.awaitReady(deadlineNs, abort);
+        members.add(new Member(child, ready));
+        progress.printf("ferrite local: %-12s ready at %s (%.1f s, pid %d)%n", child.name(), ready.address(),
+                (System.nanoTime() - startNs) / 1e9, child.process().pid());
+        return ready;
+    }
+
+    /** Asks the coordinator until it has a leader and lists every server UP; fails fast if a process died. */
+    private void awaitServersUp(Set<String> serverAddresses, long deadlineNs) throws StartFailure, InterruptedException {
+        String address = clusterAddress();
+        String seen = "no answer yet";
+        ClientOptions options = ClientOptions.builder().timeout(UP_CALL_TIMEOUT).build();
+        try (FerriteClient client = Ferrite.connect(address, options)) {
+            while (true) {
+                for (ChildProcess child : children) {
+                    if (!child.process().isAlive()) {
+                        throw new StartFailure(child.name() + " exited with status " + child.process().exitValue()
+                                + " while the cluster was starting" + child.logTail());
+                    }
+                }
+                try {
+                    List<ServerInfo> listed = client.servers();
+                    long up = listed.stream()
+                            .filter(s -> s.status().equals("UP") && serverAddresses.contains(s.address())).count();
+                    ClusterStatus status = client.clusterStatus();
+                    if (up == serverAddresses.size() && !status.leader().isEmpty()) {
+                        return;
+                    }
+                    seen = up + " of " + serverAddresses.size() + " servers UP, leader '" + status.leader() + "'";
+                } catch (FerriteException e) {
+                    seen = e.getMessage();
+                }
+                long leftNs = deadlineNs - System.nanoTime();
+                if (leftNs <= 0) {
+                    throw new StartFailure("the coordinator did not list every server UP in time (last: " + seen + ")"
+                            + coordinator.logTail());
+                }
+                try {
+                    abort.get(Math.min(leftNs, TimeUnit.MILLISECONDS.toNanos(UP_POLL_INTERVAL_MS)),
+                            TimeUnit.NANOSECONDS);
+                    throw new StartFailure("asked to stop while waiting for the servers to be UP");
+                } catch (TimeoutException e) {
+                    // Not asked to stop: ask the coordinator again.
+                } catch (ExecutionException e) {
+                    throw new StartFailure("asked to stop while waiting for the servers to be UP");
+                }
+            }
+        }
+    }
+
+    private void exited(ChildProcess child) {
+        if (stopping) {
+            return;
+        }
+        int status = child.process().exitValue();
+        boolean critical = child == zookeeper || child == coordinator;
+        String message = child.name() + " exited unexpectedly with status " + status + child.logTail();
+        progress.println("ferrite local: " + message);
+        if (critical) {
+            progress.println("ferrite local: the cluster cannot serve without its " + child.name() + "; stopping");
+            criticalExit.complete(message);
+        } else {
+            progress.println("ferrite local: the cluster goes on without " + child.name()
+                    + "; the tablets it owned are unavailable (replicas 0: no copy elsewhere)");
+        }
+    }
+
+    /** Completes (with a message) if ZooKeeper or the coordinator exits while the cluster serves. */
+    CompletableFuture<String> criticalExit() {
+        return criticalExit;
+    }
+
+    /** The coordinators' {@code host:port} list that clients connect to. */
+    String clusterAddress() {
+        for (Member member : members) {
+            if (member.child() == coordinator) {
+                return member.ready().address();
+            }
+        }
+        throw new IllegalStateException("the coordinator is not ready");
+    }
+
+    /** The processes that announced READY, in start order. */
+    List<Member> members() {
+        return List.copyOf(members);
+    }
+
+    /**
+     * Stops every process: SIGTERM to the servers, then the coordinator, then ZooKeeper, each
+     * group waited for up to the stop timeout and then killed. Idempotent.
+     *
+     * @return 0 if every process exited with status 0, else 1
+     * @throws InterruptedException if interrupted (the remaining processes are killed first)
+     */
+    int stop() throws InterruptedException {
+        stopping = true;
+        try {
+            boolean clean = stopGroup(servers);
+            clean &= stopGroup(coordinator == null ? List.of() : List.of(coordinator));
+            clean &= stopGroup(zookeeper == null ? List.of() : List.of(zookeeper));
+            return clean ? 0 : 1;
+        } catch (InterruptedException e) {
+            for (ChildProcess child : children) {
+                child.process().destroyForcibly();
+            }
+            throw e;
+        }
+    }
+
+    private boolean stopGroup(List<ChildProcess> group) throws InterruptedException {
+        boolean clean = true;
+        for (ChildProcess child : group) {
+            child.terminate();
+        }
+        long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(context.stopTimeoutMs());
+        for (ChildProcess child : group) {
+            int status = child.awaitExitOrKill(deadlineNs);
+            if (status < 0) {
+                progress.println("ferrite local: " + child.name() + " did not stop within " + context.stopTimeoutMs()
+                        + " ms of SIGTERM: killed");
+                clean = false;
+            } else if (status != 0) {
+                progress.println("ferrite local: " + child.name() + " exited with status " + status
+                        + " (see " + child.log() + ")");
+                clean = false;
+            }
+        }
+        return clean;
+    }
+}
