@@ -368,8 +368,7 @@ public final class HashTable {
         if (objectCount > old.bucketCount * GROW_AT_OBJECTS_PER_BUCKET) {
             newCount = Math.max(old.bucketCount + 1, (long) Math.ceil(old.bucketCount * GROWTH_FACTOR));
         } else if (old.bucketCount > minimumBuckets && objectCount < old.bucketCount * SHRINK_AT_OBJECTS_PER_BUCKET
-                || objectCount >= REBUILD_MIN_OBJECTS && objectCount < old.bucketCount * SHRINK_TO_OBJECTS_PER_BUCKET
-                        && bytesOf(old) > REBUILD_AT_BYTES_PER_OBJECT * objectCount) {
+                || objectCount >= REBUILD_MIN_OBJECTS && bytesOf(old) > REBUILD_AT_BYTES_PER_OBJECT * objectCount) {
             // Too few objects per bucket, or overflow buckets left over from a fuller past
             // (they are reused but never given back): rebuild at six objects per bucket.
             newCount = Math.max(minimumBuckets, (long) Math.ceil(objectCount / SHRINK_TO_OBJECTS_PER_BUCKET));
