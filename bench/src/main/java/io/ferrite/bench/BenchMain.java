@@ -9,19 +9,19 @@ import picocli.CommandLine.Spec;
 
 /**
  * Entry point of the benchmark jar ({@code ./ferrite bench}): dispatches to the
- * {@link EngineCommand engine} and {@link JmhCommand jmh} subcommands. Bad flags print a
+ * {@link EngineCommand engine}, {@link JmhCommand jmh} and {@link RpcCommand rpc} subcommands. Bad flags print a
  * message and the usage to stderr and exit with status 2.
  */
 @Command(name = "ferrite bench", mixinStandardHelpOptions = true, version = "ferrite-bench 0.1.0",
         description = "Ferrite benchmarks.",
-        subcommands = {EngineCommand.class, JmhCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {EngineCommand.class, JmhCommand.class, RpcCommand.class, CommandLine.HelpCommand.class})
 public final class BenchMain implements Runnable {
     @Spec
     private CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing subcommand: choose 'engine' or 'jmh'");
+        throw new ParameterException(spec.commandLine(), "Missing subcommand: choose 'engine', 'jmh' or 'rpc'");
     }
 
     /** Runs the command line and returns the exit status (0 success, 1 failure, 2 bad usage). */

@@ -28,7 +28,10 @@ import java.util.List;
 public final class CleaningBalancer {
     /** Most segments one combined pass takes. */
     static final int MAX_SOURCES = 64;
-    /** Header and slack a survivor needs beyond the live bytes it receives. */
+    /**
+     * Header and slack a survivor needs beyond the live bytes it receives (a compaction
+     * target's 26-byte segment header fits in it, so the estimate never falls short).
+     */
     static final int SURVIVOR_OVERHEAD_BYTES = 256;
 
     private final int lowMemorySeglets;

@@ -64,7 +64,7 @@ public final class HashTable {
     private static final double SHRINK_TO_OBJECTS_PER_BUCKET = 6.0;
     /** Index bytes per object past which a table of at least {@link #REBUILD_MIN_OBJECTS} is rebuilt. */
     private static final double REBUILD_AT_BYTES_PER_OBJECT = 15.5;
-    private static final long REBUILD_MIN_OBJECTS = 20_000;
+    private static final long REBUILD_MIN_OBJECTS = 100_000;
     private static final VarHandle SLOT = ValueLayout.JAVA_LONG.varHandle();
 
     /** One generation of the table: main buckets plus overflow chunks. */
@@ -368,7 +368,8 @@ public final class HashTable {
         if (objectCount > old.bucketCount * GROW_AT_OBJECTS_PER_BUCKET) {
             newCount = Math.max(old.bucketCount + 1, (long) Math.ceil(old.bucketCount * GROWTH_FACTOR));
         } else if (old.bucketCount > minimumBuckets && objectCount < old.bucketCount * SHRINK_AT_OBJECTS_PER_BUCKET
-                || objectCount >= REBUILD_MIN_OBJECTS && bytesOf(old) > REBUILD_AT_BYTES_PER_OBJECT * objectCount) {
+                || objectCount >= REBUILD_MIN_OBJECTS && bytesOf(old) > REBUILD_AT_BYTES_PER_OBJECT * objectCount
+                        && rebuiltMainBytes() <= 0.85 * bytesOf(old)) {
             // Too few objects per bucket, or overflow buckets left over from a fuller past
             // (they are reused but never given back): rebuild at six objects per bucket.
             newCount = Math.max(minimumBuckets, (long) Math.ceil(objectCount / SHRINK_TO_OBJECTS_PER_BUCKET));
@@ -455,6 +456,11 @@ public final class HashTable {
     /** Bytes of off-heap memory the index holds (main buckets plus overflow chunks). */
     public long memoryBytes() {
         return bytesOf(table);
+    }
+
+    /** Main-bucket bytes of a table rebuilt at six objects per bucket (a rebuild must gain). */
+    private long rebuiltMainBytes() {
+        return Math.max(minimumBuckets, (long) Math.ceil(objectCount / SHRINK_TO_OBJECTS_PER_BUCKET)) * BUCKET_BYTES;
     }
 
     private static long bytesOf(Table t) {

@@ -155,13 +155,15 @@ public final class MasterLog {
     public boolean awaitFreeMemory(long timeoutNs) throws InterruptedException {
         memoryLock.lock();
         try {
-            long remaining = timeoutNs;
+            long deadline = System.nanoTime() + timeoutNs;
             while (pool.freeSeglets() <= writerFloorSeglets + 1) {
                 onLowMemory.run();
+                long remaining = deadline - System.nanoTime();
                 if (remaining <= 0) {
                     return false;
                 }
-                remaining = memoryFreed.awaitNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(10)));
+                // Woken by every free; the slice bounds a missed wake-up of the cleaner.
+                memoryFreed.awaitNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(10)));
             }
             return true;
         } finally {

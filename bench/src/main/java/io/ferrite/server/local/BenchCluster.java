@@ -1,0 +1,61 @@
+package io.ferrite.server.local;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A {@code ferrite local}-style cluster started programmatically by the benchmarks: the same
+ * {@link LocalSupervisor} (ZooKeeper, a coordinator and N servers as separate processes of the
+ * running jar, each tied to this process with {@code --exit-with-parent}). It lives in the
+ * supervisor's package because the supervisor is package-private; it only starts and stops it.
+ */
+public final class BenchCluster {
+    private final LocalSupervisor supervisor;
+    private final CompletableFuture<Void> abort = new CompletableFuture<>();
+    private boolean stopped;
+
+    private BenchCluster(LocalContext context, PrintStream progress) {
+        this.supervisor = new LocalSupervisor(context, progress, abort);
+    }
+
+    /**
+     * Starts the cluster and returns once every server is UP; on failure nothing is left running.
+     *
+     * @param context  the concluded configuration (its data directory is created if missing)
+     * @param progress where progress lines go
+     * @return the serving cluster
+     * @throws StartFailure         naming the process that failed, with its log's last lines
+     * @throws IOException          if the data directory cannot be prepared
+     * @throws InterruptedException if interrupted
+     */
+    public static BenchCluster start(LocalContext context, PrintStream progress)
+            throws StartFailure, IOException, InterruptedException {
+        Files.createDirectories(context.logsDir());
+        BenchCluster cluster = new BenchCluster(context, progress);
+        cluster.supervisor.start();
+        ClusterAddressFile.write(context.clusterAddressFile(), cluster.supervisor.clusterAddress());
+        return cluster;
+    }
+
+    /** The coordinators' {@code host:port} list that clients connect to. */
+    public String address() {
+        return supervisor.clusterAddress();
+    }
+
+    /**
+     * Stops every process (SIGTERM, then kill after the stop timeout). Idempotent.
+     *
+     * @return 0 if every process exited with status 0, else 1
+     * @throws InterruptedException if interrupted (the remaining processes are killed first)
+     */
+    public synchronized int stop() throws InterruptedException {
+        if (stopped) {
+            return 0;
+        }
+        stopped = true;
+        abort.complete(null);
+        return supervisor.stop();
+    }
+}
