@@ -56,6 +56,7 @@ public final class HashTable {
     private static final long CHAIN_BIT = 1L << 47;
     private static final int TAG_SHIFT = 48;
     private static final int OVERFLOW_CHUNK_BUCKETS = 1024;
+    private static final long OVERFLOW_CHUNK_BYTES = (long) OVERFLOW_CHUNK_BUCKETS * BUCKET_BYTES;
     private static final double GROW_AT_OBJECTS_PER_BUCKET = 7.0;
     private static final double GROWTH_FACTOR = 1.5;
     // Shrinking below 4.2 objects per bucket keeps the table within 16 bytes per object; the
@@ -64,7 +65,7 @@ public final class HashTable {
     private static final double SHRINK_TO_OBJECTS_PER_BUCKET = 6.0;
     /** Index bytes per object past which a table of at least {@link #REBUILD_MIN_OBJECTS} is rebuilt. */
     private static final double REBUILD_AT_BYTES_PER_OBJECT = 15.5;
-    private static final long REBUILD_MIN_OBJECTS = 100_000;
+    private static final long REBUILD_MIN_OBJECTS = 20_000;
     private static final VarHandle SLOT = ValueLayout.JAVA_LONG.varHandle();
 
     /** One generation of the table: main buckets plus overflow chunks. */
@@ -369,7 +370,7 @@ public final class HashTable {
             newCount = Math.max(old.bucketCount + 1, (long) Math.ceil(old.bucketCount * GROWTH_FACTOR));
         } else if (old.bucketCount > minimumBuckets && objectCount < old.bucketCount * SHRINK_AT_OBJECTS_PER_BUCKET
                 || objectCount >= REBUILD_MIN_OBJECTS && bytesOf(old) > REBUILD_AT_BYTES_PER_OBJECT * objectCount
-                        && rebuiltMainBytes() <= 0.85 * bytesOf(old)) {
+                        && rebuiltMainBytes() + OVERFLOW_CHUNK_BYTES <= 0.85 * bytesOf(old)) {
             // Too few objects per bucket, or overflow buckets left over from a fuller past
             // (they are reused but never given back): rebuild at six objects per bucket.
             newCount = Math.max(minimumBuckets, (long) Math.ceil(objectCount / SHRINK_TO_OBJECTS_PER_BUCKET));
@@ -458,7 +459,10 @@ public final class HashTable {
         return bytesOf(table);
     }
 
-    /** Main-bucket bytes of a table rebuilt at six objects per bucket (a rebuild must gain). */
+    /**
+     * Main-bucket bytes of a table rebuilt at six objects per bucket; with one overflow chunk
+     * added, a rebuild must still save 15 %, so it cannot repeat itself at the bucket floor.
+     */
     private long rebuiltMainBytes() {
         return Math.max(minimumBuckets, (long) Math.ceil(objectCount / SHRINK_TO_OBJECTS_PER_BUCKET)) * BUCKET_BYTES;
     }
