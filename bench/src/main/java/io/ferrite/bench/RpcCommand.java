@@ -4,7 +4,7 @@ import io.ferrite.client.ClientOptions;
 import io.ferrite.client.Ferrite;
 import io.ferrite.client.FerriteClient;
 import io.ferrite.client.Table;
-import io.ferrite.server.local.BenchCluster;
+import io.ferrite.server.local.LocalCluster;
 import io.ferrite.server.local.LocalContext;
 import io.ferrite.server.local.StartFailure;
 import java.io.IOException;
@@ -62,9 +62,18 @@ public final class RpcCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", required = true, description = "Where to write the JSON results.")
     private Path jsonFile;
 
-    @Option(names = "--quick", description = "10k keys, 1 s warmup and 3 s measured per run (default: 100k keys,"
-            + " 5 s warmup, 15 s measured).")
+    @Option(names = "--quick", description = "10k keys, 5 s JIT warmup, then 1 s warmup and 3 s measured per run"
+            + " (default: 100k keys, 10 s JIT warmup, then 2 s warmup and 15 s measured per run).")
     private boolean quick;
+
+    @Option(names = "--ops", paramLabel = "OP[,OP]", split = ",", defaultValue = "read,write",
+            description = "Operations to measure, in order: read, write (default: ${DEFAULT-VALUE}).")
+    private List<String> ops;
+
+    @Option(names = "--in-flight", paramLabel = "N[,N]", split = ",", defaultValue = "1,64",
+            description = "Loads to measure: 1 is one thread making synchronous calls, more is that many"
+                + " asynchronous calls outstanding (default: ${DEFAULT-VALUE}).")
+    private List<Integer> loads;
 
     @Option(names = "--servers", paramLabel = "N", defaultValue = "3",
             description = "Servers to start; the table spans all of them (default: ${DEFAULT-VALUE}).")
@@ -82,8 +91,13 @@ public final class RpcCommand implements Callable<Integer> {
     private Integer seconds;
 
     @Option(names = "--warmup-seconds", paramLabel = "S",
-            description = "Warmup seconds before each run (default: 5; 1 with --quick).")
+            description = "Warmup seconds before each run (default: 2; 1 with --quick).")
     private Integer warmupSeconds;
+
+    @Option(names = "--jit-warmup-seconds", paramLabel = "S",
+            description = "Seconds of mixed reads and writes at 64 in flight before the first run, so that the"
+                + " client and the servers run compiled code (default: 10; 5 with --quick).")
+    private Integer jitWarmupSeconds;
 
     /** One measured run. */
     record Result(String op, int inFlight, long ops, long errors, double opsPerSec, double p50Us, double p99Us,
@@ -94,12 +108,25 @@ public final class RpcCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int keyCount = keys != null ? keys : quick ? 10_000 : 100_000;
         int measureS = seconds != null ? seconds : quick ? 3 : 15;
-        int warmupS = warmupSeconds != null ? warmupSeconds : quick ? 1 : 5;
+        int warmupS = warmupSeconds != null ? warmupSeconds : quick ? 1 : 2;
+        int jitWarmupS = jitWarmupSeconds != null ? jitWarmupSeconds : quick ? 5 : 10;
         if (keyCount < 1) {
             throw new ParameterException(spec.commandLine(), "--keys: " + keyCount + " must be at least 1");
         }
-        if (measureS < 1 || warmupS < 0) {
-            throw new ParameterException(spec.commandLine(), "--seconds must be >= 1 and --warmup-seconds >= 0");
+        if (measureS < 1 || warmupS < 0 || jitWarmupS < 0) {
+            throw new ParameterException(spec.commandLine(),
+                    "--seconds must be >= 1, --warmup-seconds and --jit-warmup-seconds >= 0");
+        }
+        for (String op : ops) {
+            if (!op.equals("read") && !op.equals("write")) {
+                throw new ParameterException(spec.commandLine(), "--ops: unknown operation '" + op
+                        + "' (read, write)");
+            }
+        }
+        for (int load : loads) {
+            if (load < 1 || load > 4096) {
+                throw new ParameterException(spec.commandLine(), "--in-flight: " + load + " is not in 1..4096");
+            }
         }
         Path dataDir = Files.createTempDirectory("ferrite-bench-rpc-");
         LocalContext context;
@@ -111,7 +138,7 @@ public final class RpcCommand implements Callable<Integer> {
         }
         PrintStream out = System.out;
         PrintStream err = System.err;
-        AtomicReference<BenchCluster> running = new AtomicReference<>();
+        AtomicReference<LocalCluster> running = new AtomicReference<>();
         // Ctrl-C: stop the cluster and remove the temporary directory before the JVM goes.
         Thread cleanup = new Thread(() -> cleanUp(running, dataDir, err), "bench-rpc-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
@@ -119,10 +146,11 @@ public final class RpcCommand implements Callable<Integer> {
             err.printf("bench rpc: starting %d server%s (%s each), data in %s%n", context.servers(),
                     context.servers() == 1 ? "" : "s", context.memory(), dataDir);
             long t0 = System.nanoTime();
-            running.set(BenchCluster.start(context, err));
+            running.set(LocalCluster.start(context, err));
             err.printf("bench rpc: cluster serving at %s (%.1f s)%n", running.get().address(),
                     (System.nanoTime() - t0) / 1e9);
-            List<Result> results = measure(running.get().address(), keyCount, warmupS, measureS, out, err);
+            List<Result> results = measure(running.get().address(), keyCount, jitWarmupS, warmupS, measureS, out,
+                    err);
             writeJson(jsonFile, results);
             out.println("JSON written to " + jsonFile);
             return results.stream().anyMatch(r -> r.errors() > 0) ? 1 : 0;
@@ -139,8 +167,8 @@ public final class RpcCommand implements Callable<Integer> {
         }
     }
 
-    private static void cleanUp(AtomicReference<BenchCluster> running, Path dataDir, PrintStream err) {
-        BenchCluster cluster = running.getAndSet(null);
+    private static void cleanUp(AtomicReference<LocalCluster> running, Path dataDir, PrintStream err) {
+        LocalCluster cluster = running.getAndSet(null);
         try {
             if (cluster != null) {
                 err.println("bench rpc: stopping the cluster");
@@ -159,8 +187,8 @@ public final class RpcCommand implements Callable<Integer> {
         }
     }
 
-    private List<Result> measure(String address, int keyCount, int warmupS, int measureS, PrintStream out,
-            PrintStream err) throws InterruptedException {
+    private List<Result> measure(String address, int keyCount, int jitWarmupS, int warmupS, int measureS,
+            PrintStream out, PrintStream err) throws InterruptedException {
         ClientOptions options = ClientOptions.builder().timeout(Duration.ofSeconds(10)).build();
         try (FerriteClient client = Ferrite.connect(address, options)) {
             client.createTable(TABLE, servers);
@@ -176,13 +204,23 @@ public final class RpcCommand implements Callable<Integer> {
             if (preload.errors() > 0) {
                 throw new IllegalStateException(preload.errors() + " preload writes failed");
             }
+            if (jitWarmupS > 0) {
+                err.printf("bench rpc: %d s of mixed reads and writes at %d in flight to compile the hot paths%n",
+                        jitWarmupS, HIGH_IN_FLIGHT);
+                AsyncRun warm = new AsyncRun(table, null, keyBytes, value(), new Recorder(3),
+                        System.nanoTime() + TimeUnit.SECONDS.toNanos(jitWarmupS), 0, HIGH_IN_FLIGHT);
+                warm.startAndAwait();
+                if (warm.errors.get() > 0) {
+                    throw new IllegalStateException(warm.errors.get() + " warmup operations failed");
+                }
+            }
             List<Result> results = new ArrayList<>();
             out.printf("%nrpc benchmark: %d server%s, %,d keys of %d B, values of %d B, %d s warmup + %d s per run%n%n",
                     servers, servers == 1 ? "" : "s", keyCount, KEY_BYTES, VALUE_BYTES, warmupS, measureS);
             out.printf("%-6s %9s %12s %10s %10s %10s %8s%n", "op", "inFlight", "ops/s", "p50 us", "p99 us",
                     "p99.9 us", "errors");
-            for (String op : List.of("read", "write")) {
-                for (int inFlight : new int[] {1, HIGH_IN_FLIGHT}) {
+            for (String op : ops) {
+                for (int inFlight : loads) {
                     Result r = inFlight == 1 ? runSync(table, op, keyBytes, warmupS, measureS)
                             : runAsync(table, op, keyBytes, inFlight, warmupS, measureS);
                     results.add(r);
@@ -286,7 +324,8 @@ public final class RpcCommand implements Callable<Integer> {
 
     private static final class AsyncRun {
         final Table table;
-        final boolean read;
+        /** True: reads; false: writes; null: each operation picks one at random (warmup). */
+        final Boolean read;
         final byte[][] keys;
         final byte[] value;
         final Recorder recorder;
@@ -296,7 +335,7 @@ public final class RpcCommand implements Callable<Integer> {
         final AtomicLong ops = new AtomicLong();
         final AtomicLong errors = new AtomicLong();
 
-        AsyncRun(Table table, boolean read, byte[][] keys, byte[] value, Recorder recorder, long measureStart,
+        AsyncRun(Table table, Boolean read, byte[][] keys, byte[] value, Recorder recorder, long measureStart,
                 int measureS, int inFlight) {
             this.table = table;
             this.read = read;
@@ -322,7 +361,8 @@ public final class RpcCommand implements Callable<Integer> {
                 return;
             }
             byte[] key = keys[ThreadLocalRandom.current().nextInt(keys.length)];
-            CompletableFuture<?> future = read ? table.readAsync(key) : table.writeAsync(key, value);
+            boolean reading = read != null ? read : ThreadLocalRandom.current().nextBoolean();
+            CompletableFuture<?> future = reading ? table.readAsync(key) : table.writeAsync(key, value);
             future.whenComplete((answer, failure) -> {
                 long now = System.nanoTime();
                 if (start >= measureStart && now <= end) {

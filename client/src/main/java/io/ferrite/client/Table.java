@@ -64,8 +64,10 @@ public final class Table {
 
     private final ClientRuntime runtime;
     private final TabletMapCache tablets;
+    private final long syncSpinNs;
 
     Table(ClientRuntime runtime, TabletMapCache tablets) {
+        this.syncSpinNs = runtime.options().syncSpin().toNanos();
         this.runtime = runtime;
         this.tablets = tablets;
     }
@@ -101,7 +103,7 @@ public final class Table {
      * @return the object, or empty if it does not exist
      */
     public Optional<ObjectValue> read(byte[] key) {
-        return Failures.await(readAsync(key));
+        return await(readAsync(key));
     }
 
     /**
@@ -150,7 +152,7 @@ public final class Table {
      * @return the new version
      */
     public long write(byte[] key, byte[] value) {
-        return Failures.await(writeAsync(key, value, Condition.none()));
+        return await(writeAsync(key, value, Condition.none()));
     }
 
     /**
@@ -176,7 +178,7 @@ public final class Table {
      * @throws WrongVersionException   refused by a version condition
      */
     public long write(byte[] key, byte[] value, Condition condition) {
-        return Failures.await(writeAsync(key, value, condition));
+        return await(writeAsync(key, value, condition));
     }
 
     /**
@@ -262,7 +264,7 @@ public final class Table {
      * @return the removed object's version, or empty if there was none
      */
     public OptionalLong remove(byte[] key) {
-        return Failures.await(removeAsync(key, Condition.none()));
+        return await(removeAsync(key, Condition.none()));
     }
 
     /**
@@ -288,7 +290,7 @@ public final class Table {
      * @throws ObjectExistsException   refused by {@link Condition#ifAbsent()}
      */
     public OptionalLong remove(byte[] key, Condition condition) {
-        return Failures.await(removeAsync(key, condition));
+        return await(removeAsync(key, condition));
     }
 
     /**
@@ -366,7 +368,7 @@ public final class Table {
      * @throws NotANumberException if the value is not 8 bytes
      */
     public long incrementLong(byte[] key, long delta) {
-        return Failures.await(incrementLongAsync(key, delta));
+        return await(incrementLongAsync(key, delta));
     }
 
     /**
@@ -419,7 +421,7 @@ public final class Table {
      * @throws NotANumberException if the value is not 8 bytes
      */
     public double incrementDouble(byte[] key, double delta) {
-        return Failures.await(incrementDoubleAsync(key, delta));
+        return await(incrementDoubleAsync(key, delta));
     }
 
     /**
@@ -471,7 +473,7 @@ public final class Table {
      * @return one result per key, in the same order (empty where absent)
      */
     public List<Optional<ObjectValue>> multiRead(List<byte[]> keys) {
-        return Failures.await(multiReadAsync(keys));
+        return await(multiReadAsync(keys));
     }
 
     /**
@@ -481,7 +483,7 @@ public final class Table {
      * @return one result per key, in the same order
      */
     public List<Optional<ObjectValue>> multiRead(String... keys) {
-        return Failures.await(multiReadAsync(keys));
+        return await(multiReadAsync(keys));
     }
 
     /**
@@ -523,7 +525,7 @@ public final class Table {
      * @return one result per write, in the same order
      */
     public List<OpResult> multiWrite(List<WriteOp> ops) {
-        return Failures.await(multiWriteAsync(ops));
+        return await(multiWriteAsync(ops));
     }
 
     /**
@@ -554,7 +556,7 @@ public final class Table {
      *         there was nothing to remove)
      */
     public List<OpResult> multiRemove(List<RemoveOp> ops) {
-        return Failures.await(multiRemoveAsync(ops));
+        return await(multiRemoveAsync(ops));
     }
 
     /**
@@ -564,7 +566,7 @@ public final class Table {
      * @return one result per key, in the same order
      */
     public List<OpResult> multiRemove(String... keys) {
-        return Failures.await(multiRemoveAsync(keys));
+        return await(multiRemoveAsync(keys));
     }
 
     /**
@@ -700,5 +702,10 @@ public final class Table {
     @Override
     public String toString() {
         return "Table[" + name() + "#" + id() + "]";
+    }
+
+    /** Waits for a data call on behalf of a synchronous method, spinning first as the options say. */
+    private <T> T await(CompletableFuture<T> future) {
+        return Failures.await(future, syncSpinNs);
     }
 }

@@ -78,5 +78,9 @@ class AdminTest {
         assertThatThrownBy(() -> Ferrite.connect(" , ")).isInstanceOf(InvalidArgumentException.class);
         assertThatThrownBy(() -> ClientOptions.builder().retryBackoff(Duration.ofMillis(5), Duration.ofMillis(1))
                 .build()).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("retryBackoffMax");
+        assertThatThrownBy(() -> ClientOptions.builder().syncSpin(Duration.ofNanos(-1)).build())
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("syncSpin");
+        assertThatThrownBy(() -> ClientOptions.builder().syncSpin(Duration.ofSeconds(1)).build())
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("syncSpin");
     }
 }

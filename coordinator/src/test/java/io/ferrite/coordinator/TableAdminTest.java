@@ -1,5 +1,6 @@
 package io.ferrite.coordinator;
 
+import com.google.protobuf.ByteString;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -85,6 +86,29 @@ class TableAdminTest {
             assertThat(unsigned(tablets.get(i - 1).getEndHash()).add(BigInteger.ONE))
                     .isEqualTo(unsigned(tablets.get(i).getStartHash()));
         }
+    }
+
+    @Test
+    void aRetriedCreateWithItsTokenGetsItsOwnTableAnotherTokenGetsTableExists() {
+        ByteString token = ByteString.copyFromUtf8("token-of-request-1");
+        CreateTableRequest request = CreateTableRequest.newBuilder().setName("retried").setServerSpan(2)
+                .setCreateToken(token).build();
+        CreateTableResponse first = client.createTable(request);
+        assertThat(first.getStatus()).as(first.getMessage()).isEqualTo(Status.OK);
+        CreateTableResponse retry = client.createTable(request);
+        assertThat(retry.getStatus()).as(retry.getMessage()).isEqualTo(Status.OK);
+        assertThat(retry.getTableId()).isEqualTo(first.getTableId());
+
+        CreateTableResponse other = client.createTable(request.toBuilder()
+                .setCreateToken(ByteString.copyFromUtf8("token-of-request-2")).build());
+        assertThat(other.getStatus()).isEqualTo(Status.TABLE_EXISTS);
+        assertThat(create("retried", 2).getStatus()).as("no token: never a retry").isEqualTo(Status.TABLE_EXISTS);
+        assertThat(map("retried").getTabletsList()).hasSize(2);
+
+        CreateTableResponse tooLong = client.createTable(CreateTableRequest.newBuilder().setName("long-token")
+                .setCreateToken(ByteString.copyFrom(new byte[65])).build());
+        assertThat(tooLong.getStatus()).isEqualTo(Status.INVALID_ARGUMENT);
+        assertThat(tooLong.getMessage()).contains("create_token");
     }
 
     @Test

@@ -1,5 +1,8 @@
 package io.ferrite.server;
 
+import io.ferrite.proto.v1.OwnedTablet;
+import io.ferrite.proto.v1.TakeTabletsResponse;
+import io.ferrite.proto.v1.TakeTabletsRequest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
@@ -377,6 +380,15 @@ class DataServiceClusterTest {
         ServerStatsResponse stats = control.serverStats(ServerStatsRequest.getDefaultInstance());
         assertThat(stats.getMemoryBytes()).isEqualTo(64L << 20);
         assertThat(stats.getSegments()).isPositive();
+
+        // Tablets meant for another server id (say an earlier generation at this address) are refused.
+        long self = server.serverId().orElseThrow().asLong();
+        TakeTabletsResponse wrong = control.takeTablets(TakeTabletsRequest.newBuilder().setServerId(self + 1)
+                .addTablets(OwnedTablet.newBuilder().setTableId(999).setStartHash(0).setEndHash(-1L)).build());
+        assertThat(wrong.getStatus()).isEqualTo(Status.WRONG_SERVER);
+        ReadResponse unowned = cluster.dataStub(server.address()).read(ReadRequest.newBuilder().setTableId(999)
+                .setKey(ByteString.copyFromUtf8("k")).build());
+        assertThat(unowned.getStatus()).as("nothing was taken").isEqualTo(Status.UNKNOWN_TABLET);
     }
 
     @Test

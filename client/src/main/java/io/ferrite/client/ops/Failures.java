@@ -76,7 +76,27 @@ public final class Failures {
      * @return its value
      */
     public static <T> T await(java.util.concurrent.CompletableFuture<T> future) {
+        return await(future, 0);
+    }
+
+    /**
+     * Like {@link #await(java.util.concurrent.CompletableFuture)}, but first spins up to
+     * {@code spinNs} for the answer: an answer that comes within it saves the wake-up of a
+     * parked thread.
+     *
+     * @param future the operation
+     * @param spinNs how long to spin before parking, 0 for not at all
+     * @param <T>    the result type
+     * @return the result
+     */
+    public static <T> T await(java.util.concurrent.CompletableFuture<T> future, long spinNs) {
         try {
+            if (spinNs > 0) {
+                long start = System.nanoTime();
+                while (!future.isDone() && System.nanoTime() - start < spinNs) {
+                    Thread.onSpinWait();
+                }
+            }
             return future.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -83,7 +83,12 @@ public final class CoordinatorClient {
      * @return the final answer (OK, TABLE_EXISTS, INVALID_ARGUMENT)
      */
     public CompletableFuture<CreateTableResponse> createTable(String name, int span) {
-        CreateTableRequest request = CreateTableRequest.newBuilder().setName(name).setServerSpan(span).build();
+        // One random token for every attempt of this create: if an attempt whose answer was lost did
+        // create the table, the coordinator recognises the retry and answers OK rather than TABLE_EXISTS.
+        byte[] token = new byte[16];
+        java.util.concurrent.ThreadLocalRandom.current().nextBytes(token);
+        CreateTableRequest request = CreateTableRequest.newBuilder().setName(name).setServerSpan(span)
+                .setCreateToken(com.google.protobuf.ByteString.copyFrom(token)).build();
         return call("createTable(" + name + ")", request, (stub, q, o) -> stub.createTable(q, o),
                 r -> redirect(r.getStatus(), r.getLeader()));
     }

@@ -75,7 +75,7 @@ public final class CoordinatorServiceImpl extends CoordinatorServiceGrpc.Coordin
             }
             CreateTableResponse response = null;
             if (leadership.isLeader()) {
-                response = tables.createTable(request.getName(), request.getServerSpan());
+                response = tables.createTable(request.getName(), request.getServerSpan(), request.getCreateToken());
             } else if (!Forwarding.isForwarded()) {
                 response = forwarder.createTable(request).orElse(null);
             }

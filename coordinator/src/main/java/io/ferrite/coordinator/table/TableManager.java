@@ -1,5 +1,6 @@
 package io.ferrite.coordinator.table;
 
+import com.google.protobuf.ByteString;
 import io.ferrite.coordinator.zk.ClusterPaths;
 import io.ferrite.coordinator.zk.ClusterStoreException;
 import io.ferrite.coordinator.zk.ClusterView;
@@ -50,6 +51,8 @@ import org.slf4j.LoggerFactory;
  * during a hand-over.
  */
 public final class TableManager {
+    /** Longest create token accepted. */
+    public static final int MAX_CREATE_TOKEN_BYTES = 64;
     private static final Logger LOG = LoggerFactory.getLogger(TableManager.class);
     public static final String MASTER_SERVICE = "master";
 
@@ -73,7 +76,22 @@ public final class TableManager {
      * @throws ClusterStoreException if ZooKeeper failed
      */
     public CreateTableResponse createTable(String name, int serverSpan) {
+        return createTable(name, serverSpan, ByteString.EMPTY);
+    }
+
+    /**
+     * Creates a table as {@link #createTable(String, int)}; a table of that name that was created
+     * with the same non-empty {@code createToken} counts as this request's own (a retry), so the
+     * answer is OK with its id.
+     *
+     * @throws ClusterStoreException if ZooKeeper failed
+     */
+    public CreateTableResponse createTable(String name, int serverSpan, ByteString createToken) {
         String problem = TableNames.problem(name);
+        if (problem == null && createToken.size() > MAX_CREATE_TOKEN_BYTES) {
+            problem = "create_token has " + createToken.size() + " bytes, at most " + MAX_CREATE_TOKEN_BYTES
+                    + " allowed";
+        }
         if (problem != null) {
             return CreateTableResponse.newBuilder().setStatus(Status.INVALID_ARGUMENT).setMessage(problem).build();
         }
@@ -86,7 +104,8 @@ public final class TableManager {
             Optional<TableStore.StoredTable> existing = store.read(name);
             if (existing.isPresent()) {
                 TableStore.StoredTable table = existing.get();
-                if (!table.pending().isEmpty()) {
+                boolean retry = !createToken.isEmpty() && createToken.equals(table.info().getCreateToken());
+                if (!table.pending().isEmpty() || retry) {
                     return finishCreate(table);
                 }
                 return CreateTableResponse.newBuilder().setStatus(Status.TABLE_EXISTS).setTableId(table.id())
@@ -109,7 +128,7 @@ public final class TableManager {
                         .setState(TabletState.NORMAL)
                         .build());
             }
-            OptionalLong id = store.create(name, tablets);
+            OptionalLong id = store.create(name, tablets, createToken);
             Optional<TableStore.StoredTable> created = store.read(name);
             if (id.isEmpty() || created.isEmpty() || created.get().id() != id.getAsLong()) {
                 return CreateTableResponse.newBuilder().setStatus(Status.TABLE_EXISTS)
@@ -220,7 +239,7 @@ public final class TableManager {
                         + " is " + owner.map(s -> s.getStatus().name()).orElse("unknown"));
                 continue;
             }
-            TakeTabletsRequest.Builder request = TakeTabletsRequest.newBuilder();
+            TakeTabletsRequest.Builder request = TakeTabletsRequest.newBuilder().setServerId(entry.getKey());
             for (TableStore.StoredTablet tablet : entry.getValue()) {
                 request.addTablets(OwnedTablet.newBuilder()
                         .setTableId(table.id())

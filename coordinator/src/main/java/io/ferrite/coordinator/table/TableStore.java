@@ -1,5 +1,6 @@
 package io.ferrite.coordinator.table;
 
+import com.google.protobuf.ByteString;
 import io.ferrite.coordinator.zk.ClusterPaths;
 import io.ferrite.coordinator.zk.ClusterStoreException;
 import io.ferrite.coordinator.zk.NodeCodec;
@@ -79,17 +80,19 @@ public final class TableStore {
      * Creates the table with a fresh id, its tablets, and a creating marker per tablet, in one
      * transaction.
      *
-     * @param tablets the tablets in hash order, table id not set
+     * @param tablets     the tablets in hash order, table id not set
+     * @param createToken the creating request's token, stored with the table (may be empty)
      * @return the new table's id, or empty if a table of that name exists
      */
-    public OptionalLong create(String name, List<Tablet> tablets) {
+    public OptionalLong create(String name, List<Tablet> tablets, ByteString createToken) {
         for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
             Zk.Versioned counter = Zk.read(client, paths.nextTableId());
             if (counter == null) {
                 throw new ClusterStoreException("counter " + paths.nextTableId() + " is missing");
             }
             long id = NodeCodec.decodeLong(paths.nextTableId(), counter.data());
-            TableInfo info = TableInfo.newBuilder().setName(name).setTableId(id).setTabletCount(tablets.size()).build();
+            TableInfo info = TableInfo.newBuilder().setName(name).setTableId(id).setTabletCount(tablets.size())
+                    .setCreateToken(createToken).build();
             try {
                 List<CuratorOp> ops = new ArrayList<>();
                 ops.add(client.transactionOp().setData().withVersion(counter.version())

@@ -3,7 +3,6 @@ package io.ferrite.server.cli;
 import io.ferrite.client.ClusterStatus;
 import io.ferrite.client.FerriteClient;
 import io.ferrite.client.ServerInfo;
-import io.ferrite.client.TableExistsException;
 import io.ferrite.client.TableInfo;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,20 +33,7 @@ final class AdminCommands {
         @Override
         public Integer call() {
             return cli.run("create-table", (client, out, err) -> {
-                boolean existedBefore = find(client, name).isPresent();
-                long id;
-                try {
-                    id = client.createTable(name, span);
-                } catch (TableExistsException e) {
-                    // The SDK retries a create whose answer was late (its attempt deadline passed while the
-                    // coordinator was still creating): the retry then finds the table our first attempt made.
-                    // So "exists" is a failure only if the table was there before this command.
-                    Optional<TableInfo> now = find(client, name);
-                    if (existedBefore || now.isEmpty()) {
-                        throw e;
-                    }
-                    id = now.get().id();
-                }
+                long id = client.createTable(name, span);
                 int tablets = find(client, name).map(TableInfo::tabletCount).orElse(span);
                 out.println("created table " + name + " (id " + id + ", " + tablets + " tablet"
                         + (tablets == 1 ? "" : "s") + ")");

@@ -100,6 +100,13 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
                 reply(out, TakeTabletsResponse.newBuilder().setStatus(Status.RETRY).build());
                 return;
             }
+            long self = lease.serverId().map(ServerId::asLong).orElse(0L);
+            if (request.getServerId() != 0 && request.getServerId() != self) {
+                LOG.warn("TakeTablets refused: meant for server {}, this is {}", ServerId.of(request.getServerId()),
+                        ServerId.of(self));
+                reply(out, TakeTabletsResponse.newBuilder().setStatus(Status.WRONG_SERVER).build());
+                return;
+            }
             for (OwnedTablet tablet : request.getTabletsList()) {
                 if (tablets.add(tablet.getTableId(), tablet.getStartHash(), tablet.getEndHash())) {
                     LOG.info("now serving {}", new TabletSet.Range(tablet.getTableId(), tablet.getStartHash(),

@@ -6,17 +6,17 @@ import java.nio.file.Files;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A {@code ferrite local}-style cluster started programmatically by the benchmarks: the same
- * {@link LocalSupervisor} (ZooKeeper, a coordinator and N servers as separate processes of the
- * running jar, each tied to this process with {@code --exit-with-parent}). It lives in the
- * supervisor's package because the supervisor is package-private; it only starts and stops it.
+ * A {@code ferrite local}-style cluster started from code (the benchmarks use it): the same
+ * {@link LocalSupervisor} as {@code ./ferrite local} (ZooKeeper, a coordinator and N servers as
+ * separate processes of the running program, each tied to this process with
+ * {@code --exit-with-parent}), without the command's console and signal handling.
  */
-public final class BenchCluster {
+public final class LocalCluster {
     private final LocalSupervisor supervisor;
     private final CompletableFuture<Void> abort = new CompletableFuture<>();
     private boolean stopped;
 
-    private BenchCluster(LocalContext context, PrintStream progress) {
+    private LocalCluster(LocalContext context, PrintStream progress) {
         this.supervisor = new LocalSupervisor(context, progress, abort);
     }
 
@@ -30,10 +30,10 @@ public final class BenchCluster {
      * @throws IOException          if the data directory cannot be prepared
      * @throws InterruptedException if interrupted
      */
-    public static BenchCluster start(LocalContext context, PrintStream progress)
+    public static LocalCluster start(LocalContext context, PrintStream progress)
             throws StartFailure, IOException, InterruptedException {
         Files.createDirectories(context.logsDir());
-        BenchCluster cluster = new BenchCluster(context, progress);
+        LocalCluster cluster = new LocalCluster(context, progress);
         cluster.supervisor.start();
         ClusterAddressFile.write(context.clusterAddressFile(), cluster.supervisor.clusterAddress());
         return cluster;
