@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * An iterator over every object of a table, from {@link Table#enumerate()}. Objects come
- * master after master, in hash order within each master; the next batch is fetched while the
+ * master after master, in cursor order (bit-reversed key hash, then key) within each master; the next batch is fetched while the
  * caller goes through the current one. Broken streams are resumed from their cursor without
  * repeating or losing objects (see {@link EnumerationInterruptedException} for the one case
  * that cannot be resumed). Not a snapshot: objects written or removed during the enumeration

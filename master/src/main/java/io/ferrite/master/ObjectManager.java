@@ -333,25 +333,32 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
     /**
      * Visits up to {@code limit} objects of {@code tableId} whose key hash lies in
      * {@code [startHash, endHash]} (unsigned) and that come after the cursor
-     * {@code (afterHash, afterKey)} in (hash, key) order, in that order. Start with
-     * {@code afterKey == null} (and {@code afterHash} ignored); resume with the hash and key of
-     * the last object visited. Lock-free: objects written meanwhile may or may not be seen.
+     * {@code (afterHash, afterKey)} in {@link #compareCursor cursor order}, in that order. Start
+     * with {@code afterKey == null} (and {@code afterHash} ignored); resume with the hash and key
+     * of the last object visited. Lock-free: objects written meanwhile may or may not be seen.
+     * Cursor order follows the hash table's buckets, not the hash range, so one pass over a range
+     * walks every bucket of this master's table (filtering by range as it goes).
      *
      * @return the number of objects visited; fewer than {@code limit} means the range is done
      */
     public int enumerate(long tableId, long startHash, long endHash, long afterHash, byte[] afterKey, int limit,
                          ObjectVisitor visitor) {
-        if (limit <= 0 || Long.compareUnsigned(startHash, endHash) > 0) {
+        if (Long.compareUnsigned(startHash, endHash) > 0) {
             return 0;
         }
-        long from = startHash;
-        if (afterKey != null) {
-            if (Long.compareUnsigned(afterHash, endHash) > 0) {
-                return 0;
-            }
-            if (Long.compareUnsigned(afterHash, from) > 0) {
-                from = afterHash;
-            }
+        return enumerate(tableId, hash -> Long.compareUnsigned(hash, startHash) >= 0
+                && Long.compareUnsigned(hash, endHash) <= 0, afterHash, afterKey, limit, visitor);
+    }
+
+    /**
+     * Like {@link #enumerate(long, long, long, long, byte[], int, ObjectVisitor)}, for the
+     * objects whose key hash {@code hashFilter} accepts (several tablets in one pass: a cursor
+     * orders objects across ranges, so ranges cannot be enumerated one after the other).
+     */
+    public int enumerate(long tableId, java.util.function.LongPredicate hashFilter, long afterHash, byte[] afterKey,
+                         int limit, ObjectVisitor visitor) {
+        if (limit <= 0) {
+            return 0;
         }
         int token = epochs.enter();
         try {
@@ -363,10 +370,10 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
             long[] cursorHash = {afterHash};
             byte[][] cursorKey = {afterKey};
             long buckets = hashTable.bucketCount();
-            for (long b = hashTable.bucketOf(from); visited < limit; b++) {
+            for (long b = afterKey == null ? 0 : hashTable.bucketOf(afterHash); visited < limit; b++) {
                 if (hashTable.bucketCount() != buckets) {
                     buckets = hashTable.bucketCount();
-                    b = hashTable.bucketOf(cursorKey[0] == null ? from : cursorHash[0]);
+                    b = cursorKey[0] == null ? 0 : hashTable.bucketOf(cursorHash[0]);
                 }
                 if (b >= buckets) {
                     break;
@@ -377,8 +384,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
                     if (view.tableId() == tableId) {
                         byte[] key = view.key();
                         long hash = KeyHash.hash(key);
-                        if (Long.compareUnsigned(hash, startHash) >= 0 && Long.compareUnsigned(hash, endHash) <= 0
-                                && (cursorKey[0] == null || compareCursor(hash, key, cursorHash[0], cursorKey[0]) > 0)) {
+                        if (hashFilter.test(hash) && (cursorKey[0] == null || compareCursor(hash, key, cursorHash[0], cursorKey[0]) > 0)) {
                             bucket.add(new Candidate(hash, key, view.value(), view.version(), view.timestampSeconds()));
                         }
                     }
@@ -393,9 +399,6 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
                     cursorKey[0] = c.key();
                     visited++;
                 }
-                if (b + 1 < buckets && Long.compareUnsigned(hashTable.firstHashOf(b + 1), endHash) > 0) {
-                    break;
-                }
             }
             return visited;
         } finally {
@@ -406,9 +409,13 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
     private record Candidate(long hash, byte[] key, byte[] value, long version, long timestampSeconds) {
     }
 
-    /** Orders objects by unsigned key hash, then by key bytes (unsigned). */
+    /**
+     * Cursor order: by the hash table's {@link HashTable#indexOrder index order} of the key hash
+     * (unsigned), then by key bytes (unsigned). The same on every master, so a cursor stays valid
+     * when its tablet moves.
+     */
     public static int compareCursor(long hash, byte[] key, long otherHash, byte[] otherKey) {
-        int byHash = Long.compareUnsigned(hash, otherHash);
+        int byHash = Long.compareUnsigned(HashTable.indexOrder(hash), HashTable.indexOrder(otherHash));
         return byHash != 0 ? byHash : java.util.Arrays.compareUnsigned(key, otherKey);
     }
 

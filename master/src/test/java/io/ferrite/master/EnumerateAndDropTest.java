@@ -1,5 +1,6 @@
 package io.ferrite.master;
 
+import io.ferrite.master.hashtable.HashTable;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ferrite.proto.KeyHash;
@@ -22,7 +23,7 @@ class EnumerateAndDropTest {
     }
 
     @Test
-    void enumeratesEveryObjectOfATableOnceInHashOrderAcrossBatchesAndGrowth() {
+    void enumeratesEveryObjectOfATableOnceInCursorOrderAcrossBatchesAndGrowth() {
         engine = new ObjectManager(new EngineContext().memoryBytes(64L << 20).segmentSizeBytes(2 << 20)
                 .initialHashBuckets(16).conclude());
         ObjectResult out = new ObjectResult();
@@ -65,7 +66,8 @@ class EnumerateAndDropTest {
         assertThat(seen).isEqualTo(expected);
         assertThat(batches).isGreaterThan(10);
         for (int i = 1; i < hashes.size(); i++) {
-            assertThat(Long.compareUnsigned(hashes.get(i - 1), hashes.get(i))).isLessThanOrEqualTo(0);
+            assertThat(Long.compareUnsigned(HashTable.indexOrder(hashes.get(i - 1)), HashTable.indexOrder(hashes.get(i))))
+                    .isLessThanOrEqualTo(0);
         }
     }
 
@@ -88,6 +90,43 @@ class EnumerateAndDropTest {
             count[0]++;
         });
         assertThat(n).isEqualTo(inLowerHalf).isEqualTo(count[0]);
+    }
+
+    /** Two tablets of one table on one master, enumerated in one pass resumed in small batches. */
+    @Test
+    void enumeratesTwoDisjointRangesInOnePassAcrossBatches() {
+        engine = new ObjectManager(new EngineContext().memoryBytes(16L << 20).segmentSizeBytes(1 << 20)
+                .maxValueBytes(1 << 10).conclude());
+        ObjectResult out = new ObjectResult();
+        long quarter = 1L << 62;
+        java.util.function.LongPredicate firstAndThirdQuarter = hash -> Long.compareUnsigned(hash, quarter) < 0
+                || Long.compareUnsigned(hash, 2 * quarter) >= 0 && Long.compareUnsigned(hash, 3 * quarter) < 0;
+        java.util.Set<String> expected = new java.util.HashSet<>();
+        for (int i = 0; i < 2_000; i++) {
+            byte[] key = ("k" + i).getBytes(StandardCharsets.UTF_8);
+            engine.write(1, key, key, RejectRules.NONE, out);
+            if (firstAndThirdQuarter.test(KeyHash.hash(key))) {
+                expected.add("k" + i);
+            }
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        long afterHash = 0;
+        byte[] afterKey = null;
+        for (;;) {
+            byte[][] last = {null};
+            long[] lastHash = {0};
+            int n = engine.enumerate(1, firstAndThirdQuarter, afterHash, afterKey, 50, (key, value, version, ts, hash) -> {
+                assertThat(seen.add(new String(key, StandardCharsets.UTF_8))).as("enumerated twice").isTrue();
+                last[0] = key;
+                lastHash[0] = hash;
+            });
+            if (n < 50) {
+                break;
+            }
+            afterKey = last[0];
+            afterHash = lastHash[0];
+        }
+        assertThat(seen).isEqualTo(expected);
     }
 
     @Test

@@ -269,7 +269,8 @@ class DataServiceClusterTest {
                 assertThat(batch.getObjectsCount()).isLessThanOrEqualTo(17);
                 for (EnumeratedObject o : batch.getObjectsList()) {
                     long hash = io.ferrite.proto.KeyHash.hash(o.getKey().toByteArray());
-                    assertThat(Long.compareUnsigned(hash, previousHash)).isGreaterThanOrEqualTo(0);
+                    assertThat(Long.compareUnsigned(Long.reverse(hash), Long.reverse(previousHash)))
+                            .as("cursor order: bit-reversed hash").isGreaterThanOrEqualTo(0);
                     assertThat(Long.compareUnsigned(hash, tablet.getStartHash()) >= 0
                             && Long.compareUnsigned(hash, tablet.getEndHash()) <= 0).as("hash in the tablet").isTrue();
                     previousHash = hash;

@@ -44,7 +44,7 @@ public final class Enumerator {
     /** Where batches go. */
     public interface Sink {
         /**
-         * A non-empty batch, in the master's hash order. Call {@link #requestNext()} when ready
+         * A non-empty batch, in the master's cursor order (bit-reversed key hash, then key). Call {@link #requestNext()} when ready
          * for more (it may be called from within this method).
          *
          * @param objects the batch

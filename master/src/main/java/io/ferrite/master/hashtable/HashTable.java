@@ -18,13 +18,20 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *   +----------------+---+----------------------------------------------+
  *   | tag (16 bits)  | C | log reference (47 bits)                      |
  *   +----------------+---+----------------------------------------------+
- *   tag: low 16 bits of the index hash; C: chain bit (slot 7 only): the low bits then
- *   hold the index of an overflow bucket. An empty slot is 0 (reference 0 is never an object).
+ *   tag: 16 bits of the index hash mixed (so independent of the bucket); C: chain bit (slot 7
+ *   only): the low bits then hold the index of an overflow bucket. An empty slot is 0
+ *   (reference 0 is never an object).
  *
  *   bucket (64 bytes):  | slot0 | slot1 | ... | slot6 | slot7 or chain |
  * </pre>
  *
- * A lookup compares tags first and confirms a candidate by comparing the full key in the log
+ * The bucket is chosen by the <em>bit-reversed</em> index hash, scaled to the bucket count:
+ * a master owns tablets, i.e. ranges of the hash's high bits, so the high bits of its keys'
+ * hashes are far from uniform (a master holding a third of a table uses a third of the hash
+ * space), while the low bits are. Reversing keeps the mapping monotone, so buckets are in
+ * {@link #indexOrder} and enumeration can resume by bucket after a resize.
+ *
+ * <p>A lookup compares tags first and confirms a candidate by comparing the full key in the log
  * through a {@link KeyMatcher}. The table grows by 1.5x when it averages seven objects per
  * bucket (and shrinks when it falls under 4.2), so it stays between about 11 and 15 bytes
  * per object including overflow buckets, whatever the object size.
@@ -94,6 +101,8 @@ public final class HashTable {
     private volatile Table table;
     private long objectCount;
     private long resizes;
+    /** Objects at the last rebuild that gave back leftover overflow (-1: none yet). */
+    private long objectsAtLastLeftoverRebuild = -1;
     private final long minimumBuckets;
 
     public HashTable(long initialBuckets, EpochManager epochs) {
@@ -106,11 +115,20 @@ public final class HashTable {
     }
 
     private static long bucketIndex(Table t, long hash) {
-        return Math.unsignedMultiplyHigh(hash, t.bucketCount);
+        return Math.unsignedMultiplyHigh(indexOrder(hash), t.bucketCount);
+    }
+
+    /**
+     * The position of a hash in bucket order: its bits reversed. Buckets hold ascending ranges
+     * of it, so iterating buckets in order and sorting each bucket by it (then by key) visits
+     * objects in one total order that does not depend on the table's size.
+     */
+    public static long indexOrder(long hash) {
+        return Long.reverse(hash);
     }
 
     private static long tagOf(long hash) {
-        return (hash & 0xFFFFL) << TAG_SHIFT;
+        return ((hash * 0x9E3779B97F4A7C15L) >>> TAG_SHIFT) << TAG_SHIFT;
     }
 
     private static long get(MemorySegment segment, long offset) {
@@ -368,12 +386,18 @@ public final class HashTable {
         long newCount;
         if (objectCount > old.bucketCount * GROW_AT_OBJECTS_PER_BUCKET) {
             newCount = Math.max(old.bucketCount + 1, (long) Math.ceil(old.bucketCount * GROWTH_FACTOR));
-        } else if (old.bucketCount > minimumBuckets && objectCount < old.bucketCount * SHRINK_AT_OBJECTS_PER_BUCKET
-                || objectCount >= REBUILD_MIN_OBJECTS && bytesOf(old) > REBUILD_AT_BYTES_PER_OBJECT * objectCount
-                        && rebuiltMainBytes() + OVERFLOW_CHUNK_BYTES <= 0.85 * bytesOf(old)) {
-            // Too few objects per bucket, or overflow buckets left over from a fuller past
-            // (they are reused but never given back): rebuild at six objects per bucket.
+        } else if (old.bucketCount > minimumBuckets && objectCount < old.bucketCount * SHRINK_AT_OBJECTS_PER_BUCKET) {
+            // Too few objects per bucket: rebuild at six objects per bucket.
             newCount = Math.max(minimumBuckets, (long) Math.ceil(objectCount / SHRINK_TO_OBJECTS_PER_BUCKET));
+        } else if (objectCount >= REBUILD_MIN_OBJECTS && bytesOf(old) > REBUILD_AT_BYTES_PER_OBJECT * objectCount
+                && rebuiltMainBytes() + OVERFLOW_CHUNK_BYTES <= 0.85 * bytesOf(old)
+                && leftoverRebuildMayRepeat()) {
+            // Overflow buckets left over from a fuller past (they are reused but never given
+            // back): rebuild at six objects per bucket. Not again until the object count has
+            // moved by a tenth: if the rebuilt table overflows as much (keys whose hashes
+            // cluster), rebuilding on every write would only burn time.
+            newCount = Math.max(minimumBuckets, (long) Math.ceil(objectCount / SHRINK_TO_OBJECTS_PER_BUCKET));
+            objectsAtLastLeftoverRebuild = objectCount;
         } else {
             return false;
         }
@@ -388,6 +412,11 @@ public final class HashTable {
         }
         epochs.retire(old.arena::close);
         return true;
+    }
+
+    private boolean leftoverRebuildMayRepeat() {
+        return objectsAtLastLeftoverRebuild < 0
+                || Math.abs(objectCount - objectsAtLastLeftoverRebuild) * 10 >= objectsAtLastLeftoverRebuild;
     }
 
     private static void copyInto(Table from, MemorySegment bucketArea, Table to, Rehasher rehasher) {
@@ -485,18 +514,6 @@ public final class HashTable {
         return bucketIndex(table, hash);
     }
 
-    /** The smallest unsigned hash that falls in bucket {@code bucket} of the current table. */
-    public long firstHashOf(long bucket) {
-        Table t = table;
-        if (bucket <= 0) {
-            return 0;
-        }
-        // Smallest h with floor(h * n / 2^64) >= bucket, i.e. ceil(bucket * 2^64 / n).
-        java.math.BigInteger h = java.math.BigInteger.valueOf(bucket).shiftLeft(64)
-                .add(java.math.BigInteger.valueOf(t.bucketCount - 1))
-                .divide(java.math.BigInteger.valueOf(t.bucketCount));
-        return h.longValue();
-    }
 
     /** Calls {@code visitor} with every reference in one bucket chain of the current table. Lock-free. */
     public void forEachInBucket(long bucket, java.util.function.LongConsumer visitor) {

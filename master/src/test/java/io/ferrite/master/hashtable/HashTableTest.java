@@ -210,6 +210,30 @@ class HashTableTest {
         assertThat(references()).containsExactlyInAnyOrderElementsOf(expected.values());
     }
 
+    /**
+     * A master that owns one tablet of three sees hashes from a third of the space only (their
+     * high bits are confined). Found by bench rpc: with buckets chosen by the high bits, such a
+     * table used a third of its buckets, overflowed, and rebuilt itself on every write.
+     */
+    @Test
+    void hashesConfinedToOneTabletSpreadOverEveryBucketAndDoNotRebuildOnEveryWrite() {
+        long seed = TestSeeds.seed(0x4A54_0005L);
+        Random random = new Random(seed);
+        table = new HashTable(64, epochs);
+        byte[] k = key(0);
+        long third = Long.divideUnsigned(-1L, 3);
+        for (int i = 1; i <= 100_000; i++) {
+            long hash = third + Long.remainderUnsigned(random.nextLong(), third); // the middle tablet
+            table.put(hash, 1, k, 0, k.length, log.append(1, k, hash), log);
+            table.resizeIfNeeded(log);
+            epochs.reclaim();
+        }
+        assertThat((double) table.memoryBytes() / table.size()).as(TestSeeds.describe(seed) + "index bytes per object")
+                .isLessThanOrEqualTo(16.0);
+        // Growing from 64 buckets at x1.5 to ~17k takes ~14 resizes; a rebuild per write would be thousands.
+        assertThat(table.resizes()).as(TestSeeds.describe(seed) + "resizes").isLessThan(40);
+    }
+
     @Test
     void indexStaysNearSixteenBytesPerObject() {
         long seed = TestSeeds.seed(0x4A54_0004L);

@@ -132,30 +132,33 @@ final class EnumerateCall implements Runnable {
      */
     private boolean fill(List<TabletSet.Range> ranges) {
         int chunk = Math.min(batchObjects, FIRST_CHUNK_OBJECTS);
-        for (TabletSet.Range range : ranges) {
-            long afterHash = visitor.lastKey != null ? visitor.lastHash : cursor != null ? cursor.keyHash() : 0;
-            byte[] afterKey = visitor.lastKey != null ? visitor.lastKey : cursor != null ? cursor.key() : null;
-            if (afterKey != null && Long.compareUnsigned(afterHash, range.endHash()) > 0) {
-                continue;
-            }
-            while (true) {
-                int remaining = batchObjects - visitor.objects.size();
-                int limit = Math.min(remaining, chunk);
-                visitor.accepted = 0;
-                int visited = engine.enumerate(tableId, range.startHash(), range.endHash(), afterHash, afterKey,
-                        limit, visitor);
-                if (visitor.full || visitor.objects.size() >= batchObjects) {
-                    return false;
+        // One pass over every range: the cursor orders objects across ranges (cursor order is not
+        // hash order), so the ranges cannot be enumerated one after the other.
+        java.util.function.LongPredicate inRanges = hash -> {
+            for (TabletSet.Range range : ranges) {
+                if (Long.compareUnsigned(hash, range.startHash()) >= 0 && Long.compareUnsigned(hash, range.endHash()) <= 0) {
+                    return true;
                 }
-                if (visited < limit) {
-                    break;
-                }
-                afterHash = visitor.lastHash;
-                afterKey = visitor.lastKey;
-                chunk = visitor.nextChunk(remaining - visitor.accepted);
             }
+            return false;
+        };
+        long afterHash = visitor.lastKey != null ? visitor.lastHash : cursor != null ? cursor.keyHash() : 0;
+        byte[] afterKey = visitor.lastKey != null ? visitor.lastKey : cursor != null ? cursor.key() : null;
+        while (true) {
+            int remaining = batchObjects - visitor.objects.size();
+            int limit = Math.min(remaining, chunk);
+            visitor.accepted = 0;
+            int visited = engine.enumerate(tableId, inRanges, afterHash, afterKey, limit, visitor);
+            if (visitor.full || visitor.objects.size() >= batchObjects) {
+                return false;
+            }
+            if (visited < limit) {
+                return true;
+            }
+            afterHash = visitor.lastHash;
+            afterKey = visitor.lastKey;
+            chunk = visitor.nextChunk(remaining - visitor.accepted);
         }
-        return true;
     }
 
     private void end(Status status, String message) {
