@@ -192,6 +192,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
         if (hashTable.resizeIfNeeded(this::rehash)) {
             epochs.reclaim();
         }
+        out.appended(head.id(), writer.position());
         context.replicationHook().sync(head.id(), writer.position(), writer.certificateChecksum());
         return Status.OK;
     }
@@ -253,6 +254,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
             if (hashTable.resizeIfNeeded(this::rehash)) {
                 epochs.reclaim();
             }
+            out.appended(head.id(), head.writer().position());
             context.replicationHook().sync(head.id(), head.writer().position(), head.writer().certificateChecksum());
             return Status.OK;
         } finally {

@@ -5,6 +5,9 @@ package io.ferrite.master;
  * calls so the data path does not allocate. The value buffer grows as needed.
  */
 public final class ObjectResult {
+    /** Segment and log length after the last append this result saw (-1: none since {@link #clearAppended()}). */
+    long appendSegmentId = -1;
+    int appendLength;
     long version;
     long timestampSeconds;
     byte[] value = new byte[128];
@@ -53,5 +56,27 @@ public final class ObjectResult {
         }
         valueLength = length;
         return value;
+    }
+
+    /** Records where an operation's bytes ended in the log (what replication must cover before it is acknowledged). */
+    void appended(long segmentId, int length) {
+        appendSegmentId = segmentId;
+        appendLength = length;
+    }
+
+    /** Forgets the last append (before a new request). */
+    public void clearAppended() {
+        appendSegmentId = -1;
+        appendLength = 0;
+    }
+
+    /** Segment holding the last append since {@link #clearAppended()}, or -1 if nothing was appended. */
+    public long appendSegmentId() {
+        return appendSegmentId;
+    }
+
+    /** Length of that segment right after the append. */
+    public int appendLength() {
+        return appendLength;
     }
 }

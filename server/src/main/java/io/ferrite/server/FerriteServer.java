@@ -1,7 +1,13 @@
 package io.ferrite.server;
 
 import io.ferrite.coordinator.registry.ServerId;
+import io.ferrite.backup.BackupService;
+import io.ferrite.backup.ReplicaInfo;
+import io.ferrite.backup.ReplicaStore;
+import io.ferrite.master.EngineContext;
 import io.ferrite.master.EngineStats;
+import io.ferrite.master.replication.ReplicaManager;
+import io.ferrite.server.replication.AeronTransport;
 import io.ferrite.master.ObjectManager;
 import io.ferrite.proto.v1.ControlServiceGrpc;
 import io.ferrite.proto.v1.DataServiceGrpc;
@@ -56,6 +62,11 @@ public final class FerriteServer implements AutoCloseable {
     /** The services this server registers: the master only, until the backup service exists. */
     public static final List<String> SERVICES = List.of("master");
 
+    /** Most log bytes in one replication message. */
+    static final int REPLICATION_CHUNK_BYTES = 1 << 20;
+    /** How long a backup may take to answer before the master resends, then replaces it. */
+    static final long REPLICATION_ACK_TIMEOUT_MS = 500;
+
     private final ServerContext context;
     private final TabletSet tablets = new TabletSet();
     /** Consulted by the services from the start: STARTING (serve nothing) until registered. */
@@ -64,6 +75,11 @@ public final class FerriteServer implements AutoCloseable {
     private final ErrorReporter errors;
     private final OpMetrics opMetrics;
     private ObjectManager engine;
+    private AeronTransport aeron;
+    private ReplicaStore replicaStore;
+    private BackupService backupService;
+    private ReplicaManager replicaManager;
+    private String replicationChannel = "";
     private ExecutorService rpcPool;
     private Server grpc;
     private Membership membership;
@@ -99,7 +115,24 @@ public final class FerriteServer implements AutoCloseable {
     }
 
     private void startUp() throws IOException, InterruptedException {
-        engine = new ObjectManager(context.engineContext(tablets).conclude());
+        EngineContext engineContext = context.engineContext(tablets);
+        if (context.needsAeron()) {
+            aeron = AeronTransport.launch(context.aeronDir());
+        }
+        if (context.backup()) {
+            startBackup();
+        }
+        if (context.replicas() > 0) {
+            int replyPort = AeronTransport.udpPort(context.listenHost(), 0);
+            replicaManager = new ReplicaManager(context.replicas(), aeron.aeron(), this::selfId, this::liveBackups,
+                    AeronTransport.udpChannel(context.advertisedHost(), replyPort), REPLICATION_CHUNK_BYTES,
+                    Duration.ofMillis(REPLICATION_ACK_TIMEOUT_MS));
+            engineContext.replicationHook(replicaManager);
+        }
+        engine = new ObjectManager(engineContext.conclude());
+        if (replicaManager != null) {
+            replicaManager.start(engine.log(), engine.epochs());
+        }
         rpcPool = Executors.newFixedThreadPool(context.rpcThreads(),
                 Thread.ofPlatform().daemon().name("ferrite-rpc-", 0).factory());
         startGrpc();
@@ -115,14 +148,69 @@ public final class FerriteServer implements AutoCloseable {
         membership.onLost(this::forgetAllTablets);
         gauges = ServerGauges.register(processMetrics.registry(), engine::stats, tablets::size, lease,
                 membership::isConnected, System::nanoTime);
-        ServerId id = membership.register(context.stableName(address), address, SERVICES, context.failureDomain());
+        List<String> services = context.backup() ? List.of("master", "backup") : SERVICES;
+        ServerId id = membership.register(context.stableName(address), address, services, context.failureDomain(),
+                replicationChannel);
         LOG.info("server {} of cluster '{}' serving at {} ({}); metrics {}", id, context.cluster(), address,
                 context, metricsEndpoint == null ? "off" : "at http://" + metricsEndpoint.address()
                         + MetricsEndpoint.PATH);
     }
 
+    /** Reloads the replicas on disk (verifying them), then receives replication on a UDP port. */
+    private void startBackup() throws IOException {
+        replicaStore = new ReplicaStore(context.backupBufferDir(), context.backupDir(), context.backupBuffers());
+        List<ReplicaInfo> found = replicaStore.load();
+        long corrupt = found.stream().filter(r -> r.state() == ReplicaInfo.State.CORRUPT).count();
+        if (!found.isEmpty()) {
+            LOG.info("backup: reloaded {} replica(s) from {} and {} ({} corrupt)", found.size(), context.backupDir(),
+                    context.backupBufferDir(), corrupt);
+        }
+        int port = AeronTransport.udpPort(context.listenHost(), context.replicationPort());
+        replicationChannel = AeronTransport.udpChannel(context.advertisedHost(), port);
+        backupService = new BackupService(aeron.aeron(), AeronTransport.udpChannel(context.listenHost(), port),
+                replicaStore, this::selfId, this::masterIsLive);
+    }
+
+    private long selfId() {
+        return lease.serverId().map(ServerId::asLong).orElse(0L);
+    }
+
+    /** Whether the cluster lists a master as up (backups refuse replication from anything else). */
+    private boolean masterIsLive(long masterId) {
+        Membership m = membership;
+        return m != null && m.registry().server(ServerId.of(masterId))
+                .map(s -> s.getStatus() == io.ferrite.proto.v1.ServerStatus.UP).orElse(false);
+    }
+
+    /** Live servers with a backup service, as replica targets. */
+    private List<ReplicaManager.Backup> liveBackups() {
+        Membership m = membership;
+        if (m == null) {
+            return List.of();
+        }
+        List<ReplicaManager.Backup> backups = new java.util.ArrayList<>();
+        for (io.ferrite.proto.v1.ServerInfo s : m.registry().servers()) {
+            if (s.getStatus() == io.ferrite.proto.v1.ServerStatus.UP && s.getServicesList().contains("backup")
+                    && !s.getReplicationChannel().isEmpty()) {
+                backups.add(new ReplicaManager.Backup(s.getServerId(), s.getReplicationChannel(), s.getFailureDomain()));
+            }
+        }
+        return backups;
+    }
+
+    /** The backup's replica store, if this server runs the backup service (recovery reads, tests). */
+    public Optional<ReplicaStore> replicaStore() {
+        return Optional.ofNullable(replicaStore);
+    }
+
+    /** The master's replica manager, if it replicates its log. */
+    public Optional<ReplicaManager> replicaManager() {
+        return Optional.ofNullable(replicaManager);
+    }
+
     private void startGrpc() throws IOException {
-        DataServiceImpl data = new DataServiceImpl(engine, tablets, lease, opMetrics, errors);
+        DataServiceImpl data = new DataServiceImpl(engine, tablets, lease, opMetrics, errors,
+                replicaManager == null ? null : replicaManager::whenDurable);
         ControlServiceImpl control = new ControlServiceImpl(engine, tablets, lease, this::stats, errors,
                 Clock.systemUTC());
         NettyServerBuilder builder = NettyServerBuilder
@@ -260,6 +348,15 @@ public final class FerriteServer implements AutoCloseable {
         if (membership != null) {
             membership.close();
         }
+        if (backupService != null) {
+            backupService.close();
+        }
+        if (replicaManager != null) {
+            replicaManager.close();
+        }
+        if (replicaStore != null) {
+            replicaStore.close();
+        }
         if (rpcPool != null) {
             rpcPool.shutdownNow();
             try {
@@ -273,6 +370,9 @@ public final class FerriteServer implements AutoCloseable {
         }
         if (engine != null) {
             engine.close();
+        }
+        if (aeron != null) {
+            aeron.close();
         }
         processMetrics.close();
         LOG.info("server {} stopped", address == null ? "(not started)" : address);

@@ -41,12 +41,22 @@ public final class ServerContext {
     public static final String DATA_EXECUTOR = "data-executor";
     public static final String RPC_THREADS = "rpc-threads";
     public static final String SHUTDOWN_GRACE_MS = "shutdown-grace-ms";
+    public static final String REPLICAS = "replicas";
+    public static final String BACKUP = "backup";
+    public static final String REPLICATION_PORT = "replication-port";
+    public static final String BACKUP_BUFFER_DIR = "backup-buffer-dir";
+    public static final String BACKUP_DIR = "backup-dir";
+    public static final String BACKUP_BUFFERS = "backup-buffers";
+    public static final String AERON_DIR = "aeron-dir";
 
     /** Every setting's name: flags, {@code FERRITE_*} variables and file keys. */
     public static final List<String> SETTINGS = List.of(CLUSTER, ZOOKEEPER, LISTEN_HOST, LISTEN_PORT,
             ADVERTISED_ADDRESS, MEMORY, MEMORY_BACKEND, PMEM_DIR, DATA_DIR, SEGMENT_SIZE, CLEANER_THREADS,
             SERVER_NAME, FAILURE_DOMAIN, METRICS_PORT, SESSION_TIMEOUT_MS, CONNECTION_TIMEOUT_MS, DATA_EXECUTOR,
-            RPC_THREADS, SHUTDOWN_GRACE_MS);
+            RPC_THREADS, SHUTDOWN_GRACE_MS, REPLICAS, BACKUP, REPLICATION_PORT, BACKUP_BUFFER_DIR, BACKUP_DIR,
+            BACKUP_BUFFERS, AERON_DIR);
+    /** Replica buffers a backup holds at once by default (each one segment, memory-mapped). */
+    public static final int DEFAULT_BACKUP_BUFFERS = 32;
 
     public static final String DEFAULT_CLUSTER = "default";
     public static final String DEFAULT_ZOOKEEPER = "127.0.0.1:2181";
@@ -79,6 +89,8 @@ public final class ServerContext {
         POOL
     }
 
+    private static final java.util.concurrent.atomic.AtomicInteger INSTANCES = new java.util.concurrent.atomic.AtomicInteger();
+
     private String cluster = DEFAULT_CLUSTER;
     private String zkConnect = DEFAULT_ZOOKEEPER;
     private String listenHost = DEFAULT_LISTEN_HOST;
@@ -98,6 +110,13 @@ public final class ServerContext {
     private DataExecutor dataExecutor = DataExecutor.DIRECT;
     private int rpcThreads = DEFAULT_RPC_THREADS;
     private int shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS;
+    private int replicas;
+    private boolean backup = true;
+    private int replicationPort;
+    private Path backupBufferDir;
+    private Path backupDir;
+    private int backupBuffers = DEFAULT_BACKUP_BUFFERS;
+    private Path aeronDir;
     private String advertisedHost;
     private int advertisedPort;
     private boolean concluded;
@@ -134,7 +153,18 @@ public final class ServerContext {
                 settings.choice(DATA_EXECUTOR, "direct", "direct", "pool").toUpperCase(Locale.ROOT));
         c.rpcThreads = settings.integer(RPC_THREADS, c.rpcThreads);
         c.shutdownGraceMs = settings.integer(SHUTDOWN_GRACE_MS, c.shutdownGraceMs);
+        c.replicas = settings.integer(REPLICAS, c.replicas);
+        c.backup = settings.choice(BACKUP, "on", "on", "off").equals("on");
+        c.replicationPort = settings.integer(REPLICATION_PORT, c.replicationPort);
+        c.backupBufferDir = optionalPath(settings.string(BACKUP_BUFFER_DIR, null));
+        c.backupDir = optionalPath(settings.string(BACKUP_DIR, null));
+        c.backupBuffers = settings.integer(BACKUP_BUFFERS, c.backupBuffers);
+        c.aeronDir = optionalPath(settings.string(AERON_DIR, null));
         return c;
+    }
+
+    private static Path optionalPath(String value) {
+        return value == null || value.isBlank() ? null : Path.of(value);
     }
 
     /**
@@ -181,6 +211,27 @@ public final class ServerContext {
         if (shutdownGraceMs < 0) {
             throw new IllegalArgumentException(SHUTDOWN_GRACE_MS + ": must not be negative, got " + shutdownGraceMs);
         }
+        if (replicas < 0 || replicas > 8) {
+            throw new IllegalArgumentException(REPLICAS + ": " + replicas + " is outside 0..8");
+        }
+        checkPort(REPLICATION_PORT, replicationPort, 0, "0 = any free UDP port");
+        if (backupBuffers < 1 || backupBuffers > 65_536) {
+            throw new IllegalArgumentException(BACKUP_BUFFERS + ": " + backupBuffers + " is outside 1..65536");
+        }
+        // Several servers may share a process (tests, embedding): the default names carry a counter.
+        String instance = cluster + "-" + ProcessHandle.current().pid() + "-" + INSTANCES.incrementAndGet();
+        Path base = dataDir != null ? dataDir : Path.of(System.getProperty("java.io.tmpdir"), "ferrite-" + instance);
+        if (backupBufferDir == null) {
+            backupBufferDir = base.resolve("backup-buffers");
+        }
+        if (backupDir == null) {
+            backupDir = base.resolve("backup");
+        }
+        if (aeronDir == null) {
+            Path shm = Path.of("/dev/shm");
+            aeronDir = (java.nio.file.Files.isDirectory(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir")))
+                    .resolve("ferrite-aeron-" + instance);
+        }
         concluded = true;
         return this;
     }
@@ -213,6 +264,68 @@ public final class ServerContext {
             throw new IllegalArgumentException(ADVERTISED_ADDRESS + ": '" + advertisedAddress
                     + "' is not host or host:port");
         }
+    }
+
+    /** Replicas of each segment (0: memory only). */
+    public int replicas() {
+        return replicas;
+    }
+
+    public ServerContext replicas(int count) {
+        this.replicas = count;
+        return this;
+    }
+
+    /** Whether this server runs the backup service. */
+    public boolean backup() {
+        return backup;
+    }
+
+    public ServerContext backup(boolean enabled) {
+        this.backup = enabled;
+        return this;
+    }
+
+    /** UDP port of the backup's replication channel (0: any free one). */
+    public int replicationPort() {
+        return replicationPort;
+    }
+
+    public Path backupBufferDir() {
+        return backupBufferDir;
+    }
+
+    public ServerContext backupBufferDir(Path dir) {
+        this.backupBufferDir = dir;
+        return this;
+    }
+
+    public Path backupDir() {
+        return backupDir;
+    }
+
+    public ServerContext backupDir(Path dir) {
+        this.backupDir = dir;
+        return this;
+    }
+
+    public int backupBuffers() {
+        return backupBuffers;
+    }
+
+    public ServerContext backupBuffers(int count) {
+        this.backupBuffers = count;
+        return this;
+    }
+
+    /** The embedded Aeron media driver's directory. */
+    public Path aeronDir() {
+        return aeronDir;
+    }
+
+    /** Whether this server needs Aeron (it backs up, or replicates its own log). */
+    public boolean needsAeron() {
+        return backup || replicas > 0;
     }
 
     /** The engine's configuration for these settings (not yet concluded). */
@@ -483,6 +596,7 @@ public final class ServerContext {
                 + (pmemDir == null ? "" : " in " + pmemDir) + "), segment-size=" + Sizes.format(segmentSizeBytes)
                 + ", cleaner-threads=" + cleanerThreads + ", server-name=" + (serverName == null ? "(derived)" : serverName)
                 + ", failure-domain=" + failureDomain + ", metrics-port=" + metricsPort + ", data-executor="
-                + dataExecutor.name().toLowerCase(Locale.ROOT) + "}";
+                + dataExecutor.name().toLowerCase(Locale.ROOT) + ", replicas=" + replicas + ", backup="
+                + (backup ? "on" : "off") + "}";
     }
 }

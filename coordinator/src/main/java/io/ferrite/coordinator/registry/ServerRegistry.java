@@ -146,6 +146,17 @@ public final class ServerRegistry implements AutoCloseable {
      */
     public ServerId register(String stableName, String address, Collection<String> services, String failureDomain)
             throws InterruptedException {
+        return register(stableName, address, services, failureDomain, "");
+    }
+
+    /**
+     * Registers this server as {@link #register(String, String, Collection, String)}, with the
+     * Aeron channel its backup service receives replicas on.
+     *
+     * @param replicationChannel the backup's channel, or empty without a backup service
+     */
+    public ServerId register(String stableName, String address, Collection<String> services, String failureDomain,
+                             String replicationChannel) throws InterruptedException {
         checkArguments(stableName, address, services);
         synchronized (registrationLock) {
             if (registered != null && !leaseLost) {
@@ -155,7 +166,8 @@ public final class ServerRegistry implements AutoCloseable {
                     .setAddress(address)
                     .addAllServices(services)
                     .setStatus(ServerStatus.UP)
-                    .setFailureDomain(failureDomain == null ? "" : failureDomain);
+                    .setFailureDomain(failureDomain == null ? "" : failureDomain)
+                    .setReplicationChannel(replicationChannel == null ? "" : replicationChannel);
             for (int attempt = 1; ; attempt++) {
                 if (Thread.interrupted()) {
                     throw new InterruptedException("registration of " + stableName + " interrupted");

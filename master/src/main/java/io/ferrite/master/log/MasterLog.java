@@ -310,7 +310,9 @@ public final class MasterLog {
     public List<LogSegment> closedSegments() {
         List<LogSegment> closed = new ArrayList<>(segments.size());
         for (LogSegment segment : segments.values()) {
-            if (segment.isClosed() && segment != head) {
+            // A segment still being replicated is not cleaned: compaction would change the bytes
+            // its replicas are being sent from, and its backups must hold it before it is freed.
+            if (segment.isClosed() && segment != head && replication.replicated(segment.id())) {
                 closed.add(segment);
             }
         }
@@ -319,6 +321,11 @@ public final class MasterLog {
 
     public Collection<LogSegment> segments() {
         return segments.values();
+    }
+
+    /** The segment with this id, or {@code null} if it is not (or no longer) in the log. */
+    public LogSegment segment(long segmentId) {
+        return segments.get(segmentId);
     }
 
     public boolean containsSegment(long segmentId) {

@@ -41,6 +41,21 @@ public final class DataHandler {
         this.metrics = metrics;
     }
 
+    /** Forgets the last append of this thread's result (call before each request). */
+    public void beginRequest() {
+        results.get().clearAppended();
+    }
+
+    /** Segment of this thread's last append since {@link #beginRequest()}, or -1 if the request wrote nothing. */
+    public long appendSegmentId() {
+        return results.get().appendSegmentId();
+    }
+
+    /** Log length of that segment right after the append. */
+    public int appendLength() {
+        return results.get().appendLength();
+    }
+
     // ---- single-object calls ----
 
     public ReadResponse read(ReadRequest request) {

@@ -40,10 +40,13 @@ public final class DataServiceImpl extends DataServiceGrpc.DataServiceImplBase {
     private final Lease lease;
     private final OpMetrics metrics;
     private final ErrorReporter errors;
+    /** Null without replication: answers go at once. */
+    private final Durability durability;
 
     public DataServiceImpl(ObjectManager engine, TabletSet tablets, Lease lease, OpMetrics metrics,
-                           ErrorReporter errors) {
+                           ErrorReporter errors, Durability durability) {
         this.handler = new DataHandler(engine, lease, metrics);
+        this.durability = durability;
         this.engine = engine;
         this.tablets = tablets;
         this.lease = lease;
@@ -94,19 +97,34 @@ public final class DataServiceImpl extends DataServiceGrpc.DataServiceImplBase {
 
     @Override
     public StreamObserver<DataRequest> stream(StreamObserver<DataResponse> out) {
-        return new StreamSession(handler, errors, (ServerCallStreamObserver<DataResponse>) out);
+        return new StreamSession(handler, errors, durability, (ServerCallStreamObserver<DataResponse>) out);
     }
 
     private <Q, R> void unary(String where, Q request, Function<Q, R> operation, StreamObserver<R> out) {
         R response;
         try {
+            handler.beginRequest();
             response = operation.apply(request);
         } catch (RuntimeException e) {
             errors.report(where, e);
             out.onError(io.grpc.Status.INTERNAL.withDescription(where + " failed: " + e).asRuntimeException());
             return;
         }
-        out.onNext(response);
-        out.onCompleted();
+        long segment = handler.appendSegmentId();
+        if (durability == null || segment < 0) {
+            out.onNext(response);
+            out.onCompleted();
+            return;
+        }
+        // Acknowledge only once the backups hold the bytes of this write.
+        durability.whenDurable(segment, handler.appendLength()).whenComplete((done, failure) -> {
+            if (failure != null) {
+                out.onError(io.grpc.Status.UNAVAILABLE.withDescription(where + ": replication stopped: " + failure)
+                        .asRuntimeException());
+            } else {
+                out.onNext(response);
+                out.onCompleted();
+            }
+        });
     }
 }

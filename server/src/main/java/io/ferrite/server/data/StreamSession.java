@@ -17,7 +17,11 @@ import io.grpc.stub.StreamObserver;
  * (no operation set): the client must treat it as malformed. A failure inside the server ends
  * the stream with INTERNAL (the client reopens it); bad input never does.
  *
- * <p>All callbacks arrive on the call's serialized executor, so the fields need no locking.
+ * <p>With replication, a request that wrote is answered only once its bytes are on the
+ * backups ({@link Durability}); meanwhile the session keeps pulling requests, so writes that
+ * arrive in the meantime join the next replication round (group commit). Answers then come
+ * from the replication thread as well as the transport's, so every use of the outbound
+ * observer and the flow-control fields holds {@link #lock}.
  */
 final class StreamSession implements StreamObserver<DataRequest>, Runnable {
     /** Requests pulled from the transport ahead of the responses. */
@@ -25,41 +29,102 @@ final class StreamSession implements StreamObserver<DataRequest>, Runnable {
 
     private final DataHandler handler;
     private final ErrorReporter errors;
+    private final Durability durability;
     private final ServerCallStreamObserver<DataResponse> out;
+    private final Object lock = new Object();
     /** Requests answered while the outbound side was not ready, to pull once it is. */
     private int owed;
     private boolean ended;
+    /** Writes waiting for their replication before they are answered. */
+    private int awaitingDurability;
+    /** The client half-closed while writes were waiting: complete after the last answer. */
+    private boolean completeWhenAnswered;
 
-    StreamSession(DataHandler handler, ErrorReporter errors, ServerCallStreamObserver<DataResponse> out) {
+    StreamSession(DataHandler handler, ErrorReporter errors, Durability durability,
+                  ServerCallStreamObserver<DataResponse> out) {
         this.handler = handler;
         this.errors = errors;
+        this.durability = durability;
         this.out = out;
         out.disableAutoRequest();
-        out.setOnCancelHandler(() -> ended = true);
+        out.setOnCancelHandler(() -> {
+            synchronized (lock) {
+                ended = true;
+            }
+        });
         out.setOnReadyHandler(this);
         out.request(WINDOW);
     }
 
     @Override
     public void onNext(DataRequest request) {
-        if (ended) {
-            return;
+        synchronized (lock) {
+            if (ended) {
+                return;
+            }
         }
         DataResponse response;
+        long segment;
+        int length;
         try {
+            handler.beginRequest();
             response = dispatch(request);
+            segment = handler.appendSegmentId();
+            length = handler.appendLength();
         } catch (RuntimeException e) {
             errors.report("data.stream", e);
-            ended = true;
-            out.onError(io.grpc.Status.INTERNAL.withDescription("request " + request.getRequestId() + " failed: " + e)
-                    .asRuntimeException());
+            synchronized (lock) {
+                ended = true;
+                out.onError(io.grpc.Status.INTERNAL.withDescription("request " + request.getRequestId() + " failed: "
+                        + e).asRuntimeException());
+            }
             return;
         }
-        out.onNext(response);
-        if (out.isReady()) {
-            out.request(1);
-        } else {
-            owed++;
+        if (durability == null || segment < 0) {
+            answer(response, true);
+            return;
+        }
+        // Keep pulling while this write's bytes travel to the backups: the next writes join the next round.
+        synchronized (lock) {
+            if (!ended) {
+                awaitingDurability++;
+                out.request(1);
+            }
+        }
+        durability.whenDurable(segment, length).whenComplete((done, failure) -> {
+            if (failure != null) {
+                synchronized (lock) {
+                    if (!ended) {
+                        ended = true;
+                        out.onError(io.grpc.Status.UNAVAILABLE.withDescription("replication stopped: " + failure)
+                                .asRuntimeException());
+                    }
+                }
+            } else {
+                answer(response, false);
+            }
+        });
+    }
+
+    /** Sends a response; {@code pull} asks for the next request (unless it was asked for already). */
+    private void answer(DataResponse response, boolean pull) {
+        synchronized (lock) {
+            if (ended) {
+                return;
+            }
+            out.onNext(response);
+            if (!pull) {
+                if (--awaitingDurability == 0 && completeWhenAnswered) {
+                    ended = true;
+                    out.onCompleted();
+                }
+                return;
+            }
+            if (out.isReady()) {
+                out.request(1);
+            } else {
+                owed++;
+            }
         }
     }
 
@@ -83,23 +148,31 @@ final class StreamSession implements StreamObserver<DataRequest>, Runnable {
     /** The outbound side became ready: pull the requests held back. */
     @Override
     public void run() {
-        if (!ended && owed > 0 && out.isReady()) {
-            out.request(owed);
-            owed = 0;
+        synchronized (lock) {
+            if (!ended && owed > 0 && out.isReady()) {
+                out.request(owed);
+                owed = 0;
+            }
         }
     }
 
     @Override
     public void onError(Throwable t) {
         // The client went away or cancelled: nothing to answer.
-        ended = true;
+        synchronized (lock) {
+            ended = true;
+        }
     }
 
     @Override
     public void onCompleted() {
-        if (!ended) {
-            ended = true;
-            out.onCompleted();
+        synchronized (lock) {
+            if (!ended && awaitingDurability > 0) {
+                completeWhenAnswered = true;
+            } else if (!ended) {
+                ended = true;
+                out.onCompleted();
+            }
         }
     }
 }

@@ -98,6 +98,35 @@ public final class ServerCommand implements Callable<Integer> {
             description = "How long a stopping server lets calls finish (default: 2000).")
     String shutdownGraceMs;
 
+    @Option(names = "--replicas", paramLabel = "R",
+            description = "Backups each segment of this master's log is replicated to; a write is acknowledged once"
+                + " all R buffered it (default: 0, memory only; 3 for production).")
+    String replicas;
+
+    @Option(names = "--backup", paramLabel = "on|off",
+            description = "Run the backup service: hold replicas of other masters' logs (default: on).")
+    String backup;
+
+    @Option(names = "--replication-port", paramLabel = "PORT",
+            description = "UDP port of the backup's Aeron channel; 0 = any free port (default: 0).")
+    String replicationPort;
+
+    @Option(names = "--backup-buffer-dir", paramLabel = "DIR",
+            description = "Where replica buffers are memory-mapped (default: DATA_DIR/backup-buffers).")
+    String backupBufferDir;
+
+    @Option(names = "--backup-dir", paramLabel = "DIR",
+            description = "Where complete replicas are written with fsync (default: DATA_DIR/backup).")
+    String backupDir;
+
+    @Option(names = "--backup-buffers", paramLabel = "N",
+            description = "Replica buffers held at once; further opens are refused (default: 32).")
+    String backupBuffers;
+
+    @Option(names = "--aeron-dir", paramLabel = "DIR",
+            description = "Directory of the embedded Aeron media driver (default: /dev/shm/ferrite-aeron-CLUSTER-PID-N).")
+    String aeronDir;
+
     @Override
     public Integer call() throws InterruptedException {
         ServerContext context;

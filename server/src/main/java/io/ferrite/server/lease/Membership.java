@@ -49,7 +49,8 @@ public final class Membership implements AutoCloseable {
     private volatile long sessionId;
     private volatile boolean closed;
 
-    private record Registration(String stableName, String address, List<String> services, String failureDomain) {
+    private record Registration(String stableName, String address, List<String> services, String failureDomain,
+                                String replicationChannel) {
     }
 
     private Membership(CuratorFramework client, ServerRegistry registry, Lease lease) {
@@ -96,13 +97,21 @@ public final class Membership implements AutoCloseable {
      */
     public ServerId register(String stableName, String address, List<String> services, String failureDomain)
             throws InterruptedException {
-        Registration r = new Registration(stableName, address, List.copyOf(services), failureDomain);
+        return register(stableName, address, services, failureDomain, "");
+    }
+
+    /** Registers as {@link #register(String, String, List, String)}, with the backup's replication channel. */
+    public ServerId register(String stableName, String address, List<String> services, String failureDomain,
+                             String replicationChannel) throws InterruptedException {
+        Registration r = new Registration(stableName, address, List.copyOf(services), failureDomain,
+                replicationChannel);
         registration = r;
         return registerNow(r);
     }
 
     private ServerId registerNow(Registration r) throws InterruptedException {
-        ServerId id = registry.register(r.stableName(), r.address(), r.services(), r.failureDomain());
+        ServerId id = registry.register(r.stableName(), r.address(), r.services(), r.failureDomain(),
+                r.replicationChannel());
         sessionId = currentSessionId();
         lease.granted(id);
         return id;

@@ -158,7 +158,8 @@ public final class InJvmCluster implements AutoCloseable {
                 .serverName("server-" + index)
                 .failureDomain("rack-" + index)
                 .rpcThreads(2)
-                .shutdownGraceMs(500);
+                .shutdownGraceMs(500)
+                .backup(false); // replication tests turn it on (with replicas) through serverSettings
         builder.serverSettings.accept(context);
         FerriteServer server = FerriteServer.start(context.conclude());
         servers.add(server);

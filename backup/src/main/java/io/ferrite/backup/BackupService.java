@@ -1,0 +1,302 @@
+package io.ferrite.backup;
+
+import io.aeron.Aeron;
+import io.aeron.ExclusivePublication;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.aeron.logbuffer.FragmentHandler;
+import io.aeron.logbuffer.Header;
+import io.ferrite.proto.replication.AppendReplicaDecoder;
+import io.ferrite.proto.replication.BooleanType;
+import io.ferrite.proto.replication.CloseReplicaDecoder;
+import io.ferrite.proto.replication.FreeReplicaDecoder;
+import io.ferrite.proto.replication.MessageHeaderDecoder;
+import io.ferrite.proto.replication.MessageHeaderEncoder;
+import io.ferrite.proto.replication.OpenReplicaDecoder;
+import io.ferrite.proto.replication.RejectReason;
+import io.ferrite.proto.replication.ReplicaAckEncoder;
+import io.ferrite.proto.replication.ReplicaRejectEncoder;
+import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongPredicate;
+import java.util.function.LongSupplier;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The backup's end of replication: one Aeron subscription that every master publishes to,
+ * decoded with the SBE codecs of {@code replication.xml}, applied to the {@link ReplicaStore},
+ * and answered with an acknowledgement or a rejection on the reply channel that the master
+ * named when it opened the replica. One thread polls (with a backing-off idle strategy, so an
+ * idle backup costs next to no CPU).
+ *
+ * <p>Masters the cluster does not list as live ({@code masterAllowed} false: crashed, removed
+ * or unknown) get {@link RejectReason#NOT_IN_CLUSTER} for every message but free.
+ */
+public final class BackupService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BackupService.class);
+    /** Aeron stream id of master-to-backup messages. */
+    public static final int REQUEST_STREAM_ID = 7101;
+    /** Aeron stream id of backup-to-master answers. */
+    public static final int REPLY_STREAM_ID = 7102;
+    /** How long an answer may wait for a back-pressured or not yet connected reply channel. */
+    private static final long REPLY_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(200);
+    private static final int MAX_REPLY_CHANNELS = 1024;
+
+    private final Aeron aeron;
+    private final Subscription subscription;
+    private final ReplicaStore store;
+    private final LongSupplier backupId;
+    private final LongPredicate masterAllowed;
+    private final Thread thread;
+    private final IdleStrategy idle = new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1),
+            TimeUnit.MICROSECONDS.toNanos(200));
+    private final io.aeron.FragmentAssembler assembler;
+    /** Reply publications by master id (the channel comes with the master's opens). */
+    private final Map<Long, ExclusivePublication> replies = new HashMap<>();
+    private final Map<Long, String> replyChannels = new HashMap<>();
+    private final MessageHeaderDecoder header = new MessageHeaderDecoder();
+    private final OpenReplicaDecoder open = new OpenReplicaDecoder();
+    private final AppendReplicaDecoder append = new AppendReplicaDecoder();
+    private final CloseReplicaDecoder close = new CloseReplicaDecoder();
+    private final FreeReplicaDecoder free = new FreeReplicaDecoder();
+    private final UnsafeBuffer out = new UnsafeBuffer(new byte[256]);
+    private final MessageHeaderEncoder outHeader = new MessageHeaderEncoder();
+    private final ReplicaAckEncoder ack = new ReplicaAckEncoder();
+    private final ReplicaRejectEncoder reject = new ReplicaRejectEncoder();
+    private byte[] scratch = new byte[64 << 10];
+    private final AtomicLong messages = new AtomicLong();
+    private final AtomicLong rejected = new AtomicLong();
+    private final AtomicLong bytesReceived = new AtomicLong();
+    private volatile boolean running = true;
+
+    /**
+     * Subscribes and starts polling.
+     *
+     * @param aeron         a connected Aeron client
+     * @param channel       the channel masters publish to, e.g. {@code aeron:udp?endpoint=127.0.0.1:40123}
+     * @param store         where replicas go
+     * @param backupId      this server's id (read per answer: it is known only once registered)
+     * @param masterAllowed whether a master id is live in the cluster
+     */
+    public BackupService(Aeron aeron, String channel, ReplicaStore store, LongSupplier backupId,
+                         LongPredicate masterAllowed) {
+        this.aeron = aeron;
+        this.store = store;
+        this.backupId = backupId;
+        this.masterAllowed = masterAllowed;
+        this.subscription = aeron.addSubscription(channel, REQUEST_STREAM_ID);
+        this.assembler = new io.aeron.FragmentAssembler(this::onMessage);
+        this.thread = Thread.ofPlatform().daemon().name("ferrite-backup-rx").start(this::run);
+    }
+
+    private void run() {
+        FragmentHandler handler = assembler;
+        while (running) {
+            int work;
+            try {
+                work = subscription.poll(handler, 16);
+            } catch (RuntimeException e) {
+                if (!running) {
+                    return;
+                }
+                LOG.error("backup receive loop failed on a message (skipped): {}", e.toString(), e);
+                work = 1;
+            }
+            idle.idle(work);
+        }
+    }
+
+    private void onMessage(DirectBuffer buffer, int offset, int length, Header aeronHeader) {
+        if (length < MessageHeaderDecoder.ENCODED_LENGTH) {
+            LOG.warn("dropped a replication message of {} bytes (shorter than a header)", length);
+            return;
+        }
+        header.wrap(buffer, offset);
+        if (header.schemaId() != OpenReplicaDecoder.SCHEMA_ID) {
+            LOG.warn("dropped a message of schema {} (not replication)", header.schemaId());
+            return;
+        }
+        messages.incrementAndGet();
+        int body = offset + MessageHeaderDecoder.ENCODED_LENGTH;
+        int blockLength = header.blockLength();
+        int version = header.version();
+        switch (header.templateId()) {
+            case OpenReplicaDecoder.TEMPLATE_ID -> onOpen(buffer, body, blockLength, version);
+            case AppendReplicaDecoder.TEMPLATE_ID -> onAppend(buffer, body, blockLength, version);
+            case CloseReplicaDecoder.TEMPLATE_ID -> onClose(buffer, body, blockLength, version);
+            case FreeReplicaDecoder.TEMPLATE_ID -> onFree(buffer, body, blockLength, version);
+            default -> LOG.warn("dropped a replication message of unknown template {}", header.templateId());
+        }
+    }
+
+    private void onOpen(DirectBuffer buffer, int body, int blockLength, int version) {
+        open.wrap(buffer, body, blockLength, version);
+        long masterId = open.masterId();
+        long segmentId = open.segmentId();
+        long epoch = open.epoch();
+        int capacity = (int) open.capacityBytes();
+        long correlation = open.correlationId();
+        String channel = open.replyChannel();
+        if (!channel.equals(replyChannels.get(masterId))) {
+            ExclusivePublication previous = replies.remove(masterId);
+            if (previous != null) {
+                previous.close();
+            }
+            if (replies.size() >= MAX_REPLY_CHANNELS) {
+                LOG.warn("too many masters; not answering {}", masterId);
+                return;
+            }
+            replyChannels.put(masterId, channel);
+            replies.put(masterId, aeron.addExclusivePublication(channel, REPLY_STREAM_ID));
+        }
+        if (!masterAllowed.test(masterId)) {
+            sendReject(masterId, segmentId, epoch, RejectReason.NOT_IN_CLUSTER, 0, correlation);
+            return;
+        }
+        answer(masterId, segmentId, epoch, store.open(masterId, segmentId, epoch, capacity), correlation);
+    }
+
+    private void onAppend(DirectBuffer buffer, int body, int blockLength, int version) {
+        append.wrap(buffer, body, blockLength, version);
+        long masterId = append.masterId();
+        long segmentId = append.segmentId();
+        long epoch = append.epoch();
+        int replicaOffset = (int) append.replicaOffset();
+        int certificateLength = (int) append.certificateLength();
+        int certificateChecksum = (int) append.certificateChecksum();
+        long correlation = append.correlationId();
+        int count = append.bytesLength();
+        if (!masterAllowed.test(masterId)) {
+            append.skipBytes();
+            sendReject(masterId, segmentId, epoch, RejectReason.NOT_IN_CLUSTER, 0, correlation);
+            return;
+        }
+        if (scratch.length < count) {
+            scratch = new byte[Math.max(count, scratch.length * 2)];
+        }
+        append.getBytes(scratch, 0, count);
+        bytesReceived.addAndGet(count);
+        ReplicaStore.Result result = store.append(masterId, segmentId, epoch, replicaOffset,
+                MemorySegment.ofArray(scratch).asSlice(0, count), certificateLength, certificateChecksum);
+        answer(masterId, segmentId, epoch, result, correlation);
+    }
+
+    private void onClose(DirectBuffer buffer, int body, int blockLength, int version) {
+        close.wrap(buffer, body, blockLength, version);
+        long masterId = close.masterId();
+        if (!masterAllowed.test(masterId)) {
+            sendReject(masterId, close.segmentId(), close.epoch(), RejectReason.NOT_IN_CLUSTER, 0,
+                    close.correlationId());
+            return;
+        }
+        answer(masterId, close.segmentId(), close.epoch(), store.close(masterId, close.segmentId(), close.epoch(),
+                (int) close.certificateLength(), (int) close.certificateChecksum()), close.correlationId());
+    }
+
+    private void onFree(DirectBuffer buffer, int body, int blockLength, int version) {
+        free.wrap(buffer, body, blockLength, version);
+        store.free(free.masterId(), free.segmentId());
+    }
+
+    private void answer(long masterId, long segmentId, long epoch, ReplicaStore.Result result, long correlation) {
+        if (result.ok()) {
+            sendAck(masterId, segmentId, epoch, result.lengthBytes(), result.closed(), correlation);
+            return;
+        }
+        RejectReason reason = switch (result.outcome()) {
+            case NO_BUFFER_FREE -> RejectReason.NO_BUFFER_FREE;
+            case STALE_EPOCH -> RejectReason.STALE_EPOCH;
+            case TOO_LARGE -> RejectReason.TOO_LARGE;
+            case IO_ERROR -> RejectReason.IO_ERROR;
+            default -> RejectReason.OUT_OF_ORDER;
+        };
+        sendReject(masterId, segmentId, epoch, reason, result.lengthBytes(), correlation);
+    }
+
+    private void sendAck(long masterId, long segmentId, long epoch, int length, boolean closed, long correlation) {
+        ack.wrapAndApplyHeader(out, 0, outHeader)
+                .backupId(backupId.getAsLong())
+                .masterId(masterId)
+                .segmentId(segmentId)
+                .epoch(epoch)
+                .bufferedLength(length)
+                .closed(closed ? BooleanType.TRUE : BooleanType.FALSE)
+                .correlationId(correlation);
+        offer(masterId, MessageHeaderEncoder.ENCODED_LENGTH + ack.encodedLength());
+    }
+
+    private void sendReject(long masterId, long segmentId, long epoch, RejectReason reason, int length,
+                            long correlation) {
+        rejected.incrementAndGet();
+        reject.wrapAndApplyHeader(out, 0, outHeader)
+                .backupId(backupId.getAsLong())
+                .masterId(masterId)
+                .segmentId(segmentId)
+                .epoch(epoch)
+                .reason(reason)
+                .bufferedLength(length)
+                .correlationId(correlation);
+        offer(masterId, MessageHeaderEncoder.ENCODED_LENGTH + reject.encodedLength());
+    }
+
+    /** Offers an answer, waiting a bounded time on back pressure; a lost answer makes the master resend. */
+    private void offer(long masterId, int length) {
+        ExclusivePublication publication = replies.get(masterId);
+        if (publication == null) {
+            return;
+        }
+        long deadline = System.nanoTime() + REPLY_TIMEOUT_NS;
+        IdleStrategy wait = new BackoffIdleStrategy(10, 10, 1_000, 100_000);
+        long result;
+        while ((result = publication.offer(out, 0, length)) < 0) {
+            if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED
+                    || System.nanoTime() - deadline > 0 || !running) {
+                return;
+            }
+            wait.idle();
+        }
+    }
+
+    /** Replication messages received. */
+    public long messages() {
+        return messages.get();
+    }
+
+    /** Messages refused. */
+    public long rejected() {
+        return rejected.get();
+    }
+
+    /** Replica bytes received. */
+    public long bytesReceived() {
+        return bytesReceived.get();
+    }
+
+    /** The store behind the service. */
+    public ReplicaStore store() {
+        return store;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (ExclusivePublication publication : replies.values()) {
+            publication.close();
+        }
+        replies.clear();
+        subscription.close();
+    }
+}

@@ -1,0 +1,81 @@
+package io.ferrite.server.replication;
+
+import io.aeron.Aeron;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.agrona.concurrent.BackoffIdleStrategy;
+
+/**
+ * A server's Aeron: an embedded media driver (one shared thread that backs off to sleeping
+ * when idle, so an idle server costs little CPU on a small machine) with its directory under
+ * {@code /dev/shm}, and one client connected to it. Closing stops both and deletes the
+ * directory.
+ */
+public final class AeronTransport implements AutoCloseable {
+    /** Term length of every publication: 16 MiB, so one message may carry up to 2 MiB. */
+    public static final int TERM_LENGTH = 16 << 20;
+    /** MTU of the UDP channels: large datagrams go far faster on loopback. */
+    public static final int MTU = 32 << 10;
+
+    private final MediaDriver driver;
+    private final Aeron aeron;
+
+    private AeronTransport(MediaDriver driver, Aeron aeron) {
+        this.driver = driver;
+        this.aeron = aeron;
+    }
+
+    /** Launches the embedded driver in {@code directory} and connects a client. */
+    public static AeronTransport launch(Path directory) {
+        MediaDriver.Context context = new MediaDriver.Context()
+                .aeronDirectoryName(directory.toString())
+                .threadingMode(ThreadingMode.SHARED)
+                .sharedIdleStrategy(new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1),
+                        TimeUnit.MICROSECONDS.toNanos(100)))
+                .publicationTermBufferLength(TERM_LENGTH)
+                .ipcTermBufferLength(TERM_LENGTH)
+                .mtuLength(MTU)
+                .dirDeleteOnStart(true)
+                .dirDeleteOnShutdown(true)
+                .spiesSimulateConnection(false);
+        MediaDriver driver = MediaDriver.launchEmbedded(context);
+        try {
+            Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
+            return new AeronTransport(driver, aeron);
+        } catch (RuntimeException e) {
+            driver.close();
+            throw e;
+        }
+    }
+
+    public Aeron aeron() {
+        return aeron;
+    }
+
+    /** {@code aeron:udp?endpoint=host:port} with this transport's MTU and term length. */
+    public static String udpChannel(String host, int port) {
+        String endpoint = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]:" + port : host + ":" + port;
+        return "aeron:udp?endpoint=" + endpoint + "|mtu=" + MTU + "|term-length=" + TERM_LENGTH;
+    }
+
+    /** A UDP port free on {@code host} right now (0 in {@code wanted} means pick one). */
+    public static int udpPort(String host, int wanted) throws IOException {
+        if (wanted != 0) {
+            return wanted;
+        }
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(host, 0))) {
+            return socket.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        aeron.close();
+        driver.close();
+    }
+}

@@ -1,0 +1,267 @@
+package io.ferrite.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ferrite.backup.ReplicaInfo;
+import io.ferrite.backup.ReplicaStore;
+import io.ferrite.client.Ferrite;
+import io.ferrite.client.FerriteClient;
+import io.ferrite.client.Table;
+import io.ferrite.log.EntryType;
+import io.ferrite.log.MetadataDescriptors;
+import io.ferrite.log.SegmentCertificate;
+import io.ferrite.log.SegmentIterator;
+import io.ferrite.log.SegmentMemory;
+import io.ferrite.master.log.LogSegment;
+import io.ferrite.proto.KeyHash;
+import io.ferrite.proto.v1.GetTabletMapResponse;
+import io.ferrite.proto.v1.Tablet;
+import io.ferrite.server.testing.InJvmCluster;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Replication end to end in one JVM: real servers, each with an embedded Aeron media driver and
+ * a backup service, replicating over UDP on loopback; the SDK writes; the backups' replica
+ * stores are inspected directly.
+ */
+class ReplicationTest {
+    private static final long SEED = Long.getLong("ferrite.seed", 0x5EED_0004L);
+
+    @TempDir
+    Path dir;
+    private InJvmCluster cluster;
+    private FerriteClient client;
+
+    @AfterEach
+    void stop() {
+        if (client != null) {
+            client.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private InJvmCluster start(int servers, int replicas) throws Exception {
+        AtomicInteger index = new AtomicInteger();
+        cluster = InJvmCluster.builder().servers(servers).memoryBytes(16L << 20).serverSettings(c -> {
+            int i = index.getAndIncrement();
+            c.backup(true).replicas(replicas).segmentSizeBytes(2 << 20)
+                    .backupBufferDir(dir.resolve("server-" + i).resolve("buffers"))
+                    .backupDir(dir.resolve("server-" + i).resolve("backup"));
+        }).start();
+        client = Ferrite.connect(cluster.coordinatorAddress());
+        return cluster;
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Writes (with overwrites and removes) through the SDK, then stops one master and rebuilds
+     * its objects from its backups' replicas alone: the newest head's log digest names every
+     * segment, each must have a replica, and replaying them must give exactly what was
+     * acknowledged for that master's tablets.
+     */
+    @Test
+    void aStoppedMastersObjectsCanBeRebuiltFromItsBackupsReplicasAlone() throws Exception {
+        start(3, 2);
+        client.createTable("replicated", 3);
+        Table table = client.table("replicated");
+        Random random = new Random(SEED);
+        Map<String, String> expected = new HashMap<>();
+        // Batches of 64 distinct keys in flight (group commit), enough overwrites to make the
+        // cleaner run in 16 MiB: its survivor segments are replicated and its freed ones freed.
+        for (int batch = 0; batch < 400; batch++) {
+            Map<String, java.util.concurrent.CompletableFuture<?>> inFlight = new HashMap<>();
+            while (inFlight.size() < 64) {
+                String key = "key-" + random.nextInt(2_000);
+                if (inFlight.containsKey(key)) {
+                    continue;
+                }
+                if (random.nextInt(10) == 0) {
+                    inFlight.put(key, table.removeAsync(utf8(key)));
+                    expected.remove(key);
+                } else {
+                    String value = "value-" + batch + "-" + "x".repeat(random.nextInt(3_000));
+                    inFlight.put(key, table.writeAsync(utf8(key), utf8(value)));
+                    expected.put(key, value);
+                }
+            }
+            java.util.concurrent.CompletableFuture.allOf(inFlight.values()
+                    .toArray(new java.util.concurrent.CompletableFuture<?>[0])).join();
+        }
+        FerriteServer victim = cluster.server(0);
+        long masterId = victim.serverId().orElseThrow().asLong();
+        GetTabletMapResponse map = cluster.tabletMap("replicated");
+        List<Tablet> victimTablets = map.getTabletsList().stream().filter(t -> t.getOwnerId() == masterId).toList();
+        assertThat(victimTablets).isNotEmpty();
+        long tableId = map.getTableId();
+        int segments = victim.engine().log().segmentCount();
+
+        List<ReplicaStore> backups = new ArrayList<>();
+        for (FerriteServer other : cluster.servers()) {
+            if (other != victim) {
+                backups.add(other.replicaStore().orElseThrow());
+            }
+        }
+        // Every segment of the victim's log is on two backups before the victim goes.
+        Awaitility.await("every segment on 2 backups").atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            for (LogSegment segment : new ArrayList<>(victim.engine().log().segments())) {
+                int copies = 0;
+                for (ReplicaStore store : backups) {
+                    copies += (int) store.list(masterId).stream().filter(r -> r.segmentId() == segment.id()).count();
+                }
+                assertThat(copies).as("replicas of segment %d", segment.id()).isEqualTo(2);
+            }
+        });
+        assertThat(victim.engine().stats().cleaner().combinedPasses() + victim.engine().stats().cleaner().compactions())
+                .as("the cleaner ran").isPositive();
+        // Freed segments are freed on the backups too: eventually they hold exactly the log's segments.
+        Awaitility.await("backups hold only the log's segments").atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            Set<Long> inLog = new HashSet<>();
+            for (LogSegment segment : new ArrayList<>(victim.engine().log().segments())) {
+                inLog.add(segment.id());
+            }
+            Set<Long> held = new HashSet<>();
+            for (ReplicaStore store : backups) {
+                store.list(masterId).forEach(r -> held.add(r.segmentId()));
+            }
+            assertThat(held).isEqualTo(inLog);
+        });
+        cluster.stopServer(victim);
+
+        Map<Long, byte[]> replicas = new HashMap<>();
+        for (ReplicaStore store : backups) {
+            for (ReplicaInfo info : store.list(masterId)) {
+                assertThat(info.state()).isNotEqualTo(ReplicaInfo.State.CORRUPT);
+                Optional<byte[]> bytes = store.read(masterId, info.segmentId());
+                bytes.ifPresent(b -> replicas.merge(info.segmentId(), b, (x, y) -> x.length >= y.length ? x : y));
+            }
+        }
+        long head = replicas.keySet().stream().mapToLong(Long::longValue).max().orElseThrow();
+        long[] digest = digestOf(head, replicas.get(head));
+        assertThat(digest).as("the head's log digest").isNotNull();
+        assertThat(digest.length).isGreaterThanOrEqualTo(Math.min(segments, 1));
+        Map<String, Object[]> replayed = new HashMap<>(); // key -> {version, value or null (removed)}
+        for (long id : digest) {
+            assertThat(replicas).as("a replica of segment %d named by the digest", id).containsKey(id);
+            replay(id, replicas.get(id), tableId, replayed);
+        }
+        Map<String, String> rebuilt = new HashMap<>();
+        replayed.forEach((key, entry) -> {
+            if (entry[1] != null) {
+                rebuilt.put(key, (String) entry[1]);
+            }
+        });
+        Map<String, String> victimsShare = new HashMap<>();
+        expected.forEach((key, value) -> {
+            long hash = KeyHash.hash(utf8(key));
+            for (Tablet t : victimTablets) {
+                if (Long.compareUnsigned(hash, t.getStartHash()) >= 0 && Long.compareUnsigned(hash, t.getEndHash()) <= 0) {
+                    victimsShare.put(key, value);
+                }
+            }
+        });
+        assertThat(victimsShare).isNotEmpty();
+        assertThat(rebuilt).as("seed %d: objects rebuilt from replicas", SEED).isEqualTo(victimsShare);
+    }
+
+    private static long[] digestOf(long segmentId, byte[] bytes) {
+        SegmentIterator it = new SegmentIterator(true).reset(memory(bytes), segmentId,
+                certificateOf(segmentId, bytes));
+        while (it.next() == SegmentIterator.ENTRY) {
+            if (it.type() == EntryType.LOG_DIGEST) {
+                return MetadataDescriptors.readDigest(it.memory(), it.payloadOffset());
+            }
+        }
+        return null;
+    }
+
+    private static SegmentMemory memory(byte[] bytes) {
+        return SegmentMemory.contiguous(MemorySegment.ofArray(bytes));
+    }
+
+    /** The certificate of a fully trusted replica's bytes (the store returned only its certified prefix). */
+    private static SegmentCertificate certificateOf(long segmentId, byte[] bytes) {
+        SegmentIterator it = new SegmentIterator(true).resetTrusted(memory(bytes), segmentId, bytes.length);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        while (it.next() == SegmentIterator.ENTRY) {
+            int headerBytes = (int) (it.payloadOffset() - it.entryOffset());
+            crc.update(bytes, (int) it.entryOffset(), headerBytes);
+        }
+        return new SegmentCertificate(bytes.length, (int) crc.getValue());
+    }
+
+    private static void replay(long segmentId, byte[] bytes, long tableId, Map<String, Object[]> replayed) {
+        SegmentIterator it = new SegmentIterator(true).resetTrusted(memory(bytes), segmentId, bytes.length);
+        int step;
+        while ((step = it.next()) == SegmentIterator.ENTRY) {
+            if (it.type() == EntryType.OBJECT && it.object().tableId() == tableId) {
+                String key = new String(it.object().key(), StandardCharsets.UTF_8);
+                long version = it.object().version();
+                String value = new String(it.object().value(), StandardCharsets.UTF_8);
+                replayed.merge(key, new Object[] {version, value},
+                        (old, now) -> (long) now[0] > (long) old[0] ? now : old);
+            } else if (it.type() == EntryType.TOMBSTONE && it.tombstone().tableId() == tableId) {
+                String key = new String(it.tombstone().key(), StandardCharsets.UTF_8);
+                long version = it.tombstone().objectVersion();
+                replayed.merge(key, new Object[] {version, null},
+                        (old, now) -> (long) now[0] >= (long) old[0] ? now : old);
+            }
+        }
+        assertThat(step).as("segment %d replays to its end", segmentId).isEqualTo(SegmentIterator.END);
+    }
+
+    /** Each master's segments go to backups other than itself, two of them, on distinct servers. */
+    @Test
+    void replicasAreOnDistinctServersOtherThanTheMaster() throws Exception {
+        start(3, 2);
+        client.createTable("placed", 3);
+        Table table = client.table("placed");
+        for (int i = 0; i < 500; i++) {
+            table.write("k" + i, "v" + i);
+        }
+        for (FerriteServer master : cluster.servers()) {
+            long masterId = master.serverId().orElseThrow().asLong();
+            Set<Long> segmentIds = new HashSet<>();
+            for (LogSegment s : master.engine().log().segments()) {
+                segmentIds.add(s.id());
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                for (long segment : segmentIds) {
+                    Set<Long> holders = new HashSet<>();
+                    for (FerriteServer backup : cluster.servers()) {
+                        boolean holds = backup.replicaStore().orElseThrow().list(masterId).stream()
+                                .anyMatch(r -> r.segmentId() == segment);
+                        if (holds) {
+                            holders.add(backup.serverId().orElseThrow().asLong());
+                        }
+                    }
+                    assertThat(holders).as("holders of segment %d of %d", segment, masterId).hasSize(2)
+                            .doesNotContain(masterId);
+                }
+            });
+        }
+        for (int i = 0; i < 500; i++) {
+            assertThat(table.read("k" + i).orElseThrow().valueAsString()).isEqualTo("v" + i);
+        }
+    }
+}
