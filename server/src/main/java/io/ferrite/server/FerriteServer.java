@@ -212,7 +212,7 @@ public final class FerriteServer implements AutoCloseable {
         DataServiceImpl data = new DataServiceImpl(engine, tablets, lease, opMetrics, errors,
                 replicaManager == null ? null : replicaManager::whenDurable);
         ControlServiceImpl control = new ControlServiceImpl(engine, tablets, lease, this::stats, errors,
-                Clock.systemUTC());
+                Clock.systemUTC(), replicaStore);
         NettyServerBuilder builder = NettyServerBuilder
                 .forAddress(new InetSocketAddress(context.listenHost(), context.listenPort()))
                 .maxInboundMessageSize(ServerContext.MAX_INBOUND_MESSAGE_BYTES)

@@ -41,9 +41,12 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
     private final Supplier<EngineStats> stats;
     private final ErrorReporter errors;
     private final Clock clock;
+    /** Null without the backup service. */
+    private final io.ferrite.backup.ReplicaStore replicas;
 
     public ControlServiceImpl(ObjectManager engine, TabletSet tablets, Lease lease, Supplier<EngineStats> stats,
-                              ErrorReporter errors, Clock clock) {
+                              ErrorReporter errors, Clock clock, io.ferrite.backup.ReplicaStore replicas) {
+        this.replicas = replicas;
         this.engine = engine;
         this.tablets = tablets;
         this.lease = lease;
@@ -54,6 +57,57 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
 
     private long serverId() {
         return lease.serverId().map(ServerId::asLong).orElse(0L);
+    }
+
+    @Override
+    public void listReplicas(io.ferrite.proto.v1.ListReplicasRequest request,
+                             StreamObserver<io.ferrite.proto.v1.ListReplicasResponse> out) {
+        try {
+            var response = io.ferrite.proto.v1.ListReplicasResponse.newBuilder();
+            if (replicas == null) {
+                reply(out, response.setStatus(Status.INVALID_ARGUMENT)
+                        .setMessage("this server does not run the backup service").build());
+                return;
+            }
+            var held = request.getMasterId() == 0 ? replicas.list() : replicas.list(request.getMasterId());
+            for (io.ferrite.backup.ReplicaInfo r : held) {
+                response.addReplicas(io.ferrite.proto.v1.ReplicaInfo.newBuilder()
+                        .setMasterId(r.masterId()).setSegmentId(r.segmentId()).setEpoch(r.epoch())
+                        .setLengthBytes(r.lengthBytes()).setCertificateLength(r.certificateLength())
+                        .setCertificateChecksum(r.certificateChecksum()).setClosed(r.closed())
+                        .setState(r.state().name()));
+            }
+            reply(out, response.setStatus(Status.OK).build());
+        } catch (RuntimeException e) {
+            fail(out, "control.list_replicas", e);
+        }
+    }
+
+    @Override
+    public void readReplica(io.ferrite.proto.v1.ReadReplicaRequest request,
+                            StreamObserver<io.ferrite.proto.v1.ReadReplicaResponse> out) {
+        var response = io.ferrite.proto.v1.ReadReplicaResponse.newBuilder();
+        try {
+            if (replicas == null) {
+                reply(out, response.setStatus(Status.INVALID_ARGUMENT)
+                        .setMessage("this server does not run the backup service").build());
+                return;
+            }
+            var info = replicas.list(request.getMasterId()).stream()
+                    .filter(r -> r.segmentId() == request.getSegmentId()).findFirst();
+            var bytes = replicas.read(request.getMasterId(), request.getSegmentId());
+            if (bytes.isEmpty() || info.isEmpty()) {
+                reply(out, response.setStatus(Status.OBJECT_DOESNT_EXIST).setMessage("no replica of segment "
+                        + request.getSegmentId() + " of master " + ServerId.of(request.getMasterId())).build());
+                return;
+            }
+            reply(out, response.setStatus(Status.OK).setBytes(com.google.protobuf.ByteString.copyFrom(bytes.get()))
+                    .setEpoch(info.get().epoch()).setClosed(info.get().closed()).build());
+        } catch (io.ferrite.backup.CorruptReplicaException e) {
+            reply(out, response.setStatus(Status.CORRUPT_REPLICA).setMessage(e.getMessage()).build());
+        } catch (RuntimeException e) {
+            fail(out, "control.read_replica", e);
+        }
     }
 
     @Override

@@ -41,8 +41,8 @@ public final class LocalCommand implements Callable<Integer> {
     Path dataDir;
 
     @Option(names = "--replicas", paramLabel = "N",
-            description = "Backup copies of each segment; only 0 is supported until replication arrives (default: 0).")
-    int replicas;
+            description = "Backups each segment is replicated to (default: 2, or servers - 1 if fewer).")
+    Integer replicas;
 
     @Option(names = "--start-timeout-ms", paramLabel = "MS",
             description = "How long the processes may take to be ready (default: 60000).")
@@ -120,7 +120,8 @@ public final class LocalCommand implements Callable<Integer> {
         out.println();
         out.println("Ferrite local cluster '" + LocalContext.CLUSTER_NAME + "' is serving: 1 ZooKeeper, 1 coordinator, "
                 + context.servers() + " server" + (context.servers() == 1 ? "" : "s") + " (" + context.memory()
-                + " each, replicas 0).");
+                + " each, " + context.replicas() + " replica" + (context.replicas() == 1 ? "" : "s")
+                + " of every segment).");
         out.println();
         out.println("  cluster address  " + address + "   (written to " + display(context.clusterAddressFile()) + ")");
         out.println();

@@ -21,6 +21,8 @@ public final class LocalContext {
     public static final long DEFAULT_START_TIMEOUT_MS = 60_000;
     /** How long each group of processes may take to exit after SIGTERM before it is killed. */
     public static final long DEFAULT_STOP_TIMEOUT_MS = 15_000;
+    /** Replicas of each segment by default (fewer when there are not enough other servers). */
+    public static final int DEFAULT_REPLICAS = 2;
     /** The cluster name the processes register under in ZooKeeper. */
     public static final String CLUSTER_NAME = "local";
     /** Every process binds this loopback address, each on a free port. */
@@ -30,7 +32,8 @@ public final class LocalContext {
     private String memory = DEFAULT_MEMORY;
     private long memoryBytes;
     private Path dataDir;
-    private int replicas;
+    /** Null: the default, 2 or as many as the other servers allow. */
+    private Integer replicas;
     private long startTimeoutMs = DEFAULT_START_TIMEOUT_MS;
     private long stopTimeoutMs = DEFAULT_STOP_TIMEOUT_MS;
 
@@ -59,13 +62,15 @@ public final class LocalContext {
         if (memoryBytes <= 0) {
             throw new IllegalArgumentException("--memory: '" + memory + "' is not a size (e.g. 128m, 2g)");
         }
+        if (replicas == null) {
+            replicas = Math.min(DEFAULT_REPLICAS, servers - 1);
+        }
         if (replicas < 0) {
             throw new IllegalArgumentException("--replicas: " + replicas + " is negative");
         }
-        if (replicas > 0) {
-            throw new IllegalArgumentException("--replicas: " + replicas + " is not supported yet: replication to"
-                    + " backups arrives with the next issue; until then servers keep objects in memory only"
-                    + " (--replicas 0)");
+        if (replicas > servers - 1) {
+            throw new IllegalArgumentException("--replicas: " + replicas + " needs at least " + (replicas + 1)
+                    + " servers (each segment goes to backups other than its master); --servers is " + servers);
         }
         if (startTimeoutMs < 1) {
             throw new IllegalArgumentException("--start-timeout-ms: " + startTimeoutMs + " must be positive");
@@ -115,10 +120,11 @@ public final class LocalContext {
     }
 
     public int replicas() {
-        return replicas;
+        return replicas == null ? Math.min(DEFAULT_REPLICAS, servers - 1) : replicas;
     }
 
-    public LocalContext replicas(int count) {
+    /** Replicas of each segment; null for the default. */
+    public LocalContext replicas(Integer count) {
         this.replicas = count;
         return this;
     }

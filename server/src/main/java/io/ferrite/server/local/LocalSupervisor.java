@@ -87,7 +87,8 @@ final class LocalSupervisor {
             for (int i = 0; i < context.servers(); i++) {
                 servers.add(launch("server-" + i, List.of("server", "--cluster", LocalContext.CLUSTER_NAME,
                         "--zookeeper", zkAddress, "--listen-host", LocalContext.LISTEN_HOST, "--listen-port", "0",
-                        "--memory", context.memory(), "--data-dir", context.serverDir(i).toString())));
+                        "--memory", context.memory(), "--data-dir", context.serverDir(i).toString(),
+                        "--replicas", Integer.toString(context.replicas()))));
             }
             awaitReady(coordinator, deadlineNs, t0);
             Set<String> serverAddresses = new HashSet<>();
@@ -191,7 +192,8 @@ final class LocalSupervisor {
             criticalExit.complete(message);
         } else {
             progress.println("ferrite local: the cluster goes on without " + child.name()
-                    + "; the tablets it owned are unavailable (replicas 0: no copy elsewhere)");
+                    + "; the tablets it owned are unavailable until crash recovery exists (their log is on the"
+                    + " backups when replicas > 0); the other masters re-replicate what it backed up");
         }
     }
 

@@ -198,9 +198,9 @@ class LocalClusterProcessTest {
 
     @Test
     @Order(3)
-    void replicasOtherThanZeroAreRefusedClearly() {
-        int status = new CommandLine(new ServerMain()).execute("local", "--replicas", "1", "--data-dir",
-                tmp.resolve("replicas").toString());
+    void moreReplicasThanOtherServersAreRefusedClearly() {
+        int status = new CommandLine(new ServerMain()).execute("local", "--servers", "2", "--replicas", "2",
+                "--data-dir", tmp.resolve("replicas").toString());
         assertThat(status).isEqualTo(2);
         assertThat(tmp.resolve("replicas")).doesNotExist();
     }
