@@ -301,6 +301,11 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
         return stats;
     }
 
+    /** Replicas per segment (R). */
+    public int factor() {
+        return factor;
+    }
+
     // ---- the sender thread ----
 
     private void run() {

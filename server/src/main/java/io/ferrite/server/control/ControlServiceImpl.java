@@ -131,6 +131,9 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
                     .setSegments(s.segments())
                     .setCleanerBytesMoved(s.cleaner().bytesMoved())
                     .setCleanerSegletsFreed(s.cleaner().segletsFreed())
+                    .addAllLogSegmentIds(java.util.Arrays.stream(engine.log().segmentIds()).boxed().toList())
+                    .setReplicas(engine.context().replicationHook() instanceof
+                            io.ferrite.master.replication.ReplicaManager m ? m.factor() : 0)
                     .build());
         } catch (RuntimeException e) {
             fail(out, "control.server_stats", e);

@@ -39,6 +39,20 @@ public final class LocalCluster {
         return cluster;
     }
 
+    /**
+     * The server processes by the address each announced (host:port of its data service), to
+     * inspect or kill them (fault-injection tests and benchmarks).
+     */
+    public java.util.Map<String, ProcessHandle> serverProcesses() {
+        java.util.Map<String, ProcessHandle> out = new java.util.LinkedHashMap<>();
+        for (LocalSupervisor.Member member : supervisor.members()) {
+            if (member.child().name().startsWith("server-")) {
+                out.put(member.ready().address(), member.child().process().toHandle());
+            }
+        }
+        return out;
+    }
+
     /** The coordinators' {@code host:port} list that clients connect to. */
     public String address() {
         return supervisor.clusterAddress();
