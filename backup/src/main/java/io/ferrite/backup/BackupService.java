@@ -76,6 +76,7 @@ public final class BackupService implements AutoCloseable {
     private final AtomicLong rejected = new AtomicLong();
     private final AtomicLong bytesReceived = new AtomicLong();
     private volatile boolean running = true;
+    private volatile boolean withholding;
 
     /**
      * Subscribes and starts polling.
@@ -125,6 +126,9 @@ public final class BackupService implements AutoCloseable {
             return;
         }
         messages.incrementAndGet();
+        if (withholding) {
+            return;
+        }
         int body = offset + MessageHeaderDecoder.ENCODED_LENGTH;
         int blockLength = header.blockLength();
         int version = header.version();
@@ -263,6 +267,14 @@ public final class BackupService implements AutoCloseable {
             }
             wait.idle();
         }
+    }
+
+    /**
+     * Fault injection: while on, every message is received and dropped without an answer, as
+     * a hung backup would (its masters must time out and place the replicas elsewhere).
+     */
+    public void withholdAnswers(boolean on) {
+        withholding = on;
     }
 
     /** Replication messages received. */

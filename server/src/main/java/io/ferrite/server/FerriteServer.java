@@ -203,6 +203,11 @@ public final class FerriteServer implements AutoCloseable {
         return Optional.ofNullable(replicaStore);
     }
 
+    /** The backup service, if this server runs it. */
+    public Optional<BackupService> backupService() {
+        return Optional.ofNullable(backupService);
+    }
+
     /** The master's replica manager, if it replicates its log. */
     public Optional<ReplicaManager> replicaManager() {
         return Optional.ofNullable(replicaManager);

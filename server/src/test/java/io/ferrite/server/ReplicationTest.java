@@ -230,6 +230,51 @@ class ReplicationTest {
         assertThat(step).as("segment %d replays to its end", segmentId).isEqualTo(SegmentIterator.END);
     }
 
+    /**
+     * A backup that withholds its answers blocks the writes of the segments it holds until the
+     * master gives up on it (two ack timeouts) and replicates the segment elsewhere; then the
+     * write is acknowledged, and the head is on two answering backups.
+     */
+    @Test
+    void aBackupWithholdingAcksBlocksTheWriteUntilItIsReplaced() throws Exception {
+        start(4, 2);
+        client.createTable("withheld", 1);
+        Table table = client.table("withheld");
+        table.write("first", "v0");
+        GetTabletMapResponse map = cluster.tabletMap("withheld");
+        FerriteServer master = cluster.serverAt(map.getTablets(0).getOwnerAddress());
+        long masterId = master.serverId().orElseThrow().asLong();
+        long head = master.engine().log().head().id();
+        FerriteServer hung = null;
+        for (FerriteServer s : cluster.servers()) {
+            if (s != master && s.replicaStore().orElseThrow().list(masterId).stream()
+                    .anyMatch(r -> r.segmentId() == head)) {
+                hung = s;
+                break;
+            }
+        }
+        assertThat(hung).as("a backup of the head").isNotNull();
+        hung.backupService().orElseThrow().withholdAnswers(true);
+        long t0 = System.nanoTime();
+        table.write("second", "v1");
+        long blockedMs = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(blockedMs).as("the write waited for the silent backup to be replaced")
+                .isGreaterThanOrEqualTo(FerriteServer.REPLICATION_ACK_TIMEOUT_MS);
+        long hungId = hung.serverId().orElseThrow().asLong();
+        Set<Long> holders = new HashSet<>();
+        for (FerriteServer s : cluster.servers()) {
+            if (s != master && s != hung && s.replicaStore().orElseThrow().list(masterId).stream()
+                    .anyMatch(r -> r.segmentId() == head)) {
+                holders.add(s.serverId().orElseThrow().asLong());
+            }
+        }
+        assertThat(holders).as("the head on two answering backups").hasSize(2).doesNotContain(hungId);
+        hung.backupService().orElseThrow().withholdAnswers(false);
+        assertThat(table.read("second").orElseThrow().valueAsString()).isEqualTo("v1");
+        assertThat(table.read("first").orElseThrow().valueAsString()).isEqualTo("v0");
+        System.out.printf("write blocked %d ms by a silent backup%n", blockedMs);
+    }
+
     /** Each master's segments go to backups other than itself, two of them, on distinct servers. */
     @Test
     void replicasAreOnDistinctServersOtherThanTheMaster() throws Exception {
