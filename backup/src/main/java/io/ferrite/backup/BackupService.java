@@ -89,13 +89,22 @@ public final class BackupService implements AutoCloseable {
      */
     public BackupService(Aeron aeron, String channel, ReplicaStore store, LongSupplier backupId,
                          LongPredicate masterAllowed) {
+        this(aeron, channel, store, backupId, masterAllowed, Thread.ofPlatform().daemon().factory());
+    }
+
+    /** As above, with the factory of the receiving thread (e.g. one that lowers timer slack). */
+    public BackupService(Aeron aeron, String channel, ReplicaStore store, LongSupplier backupId,
+                         LongPredicate masterAllowed, java.util.concurrent.ThreadFactory threads) {
         this.aeron = aeron;
         this.store = store;
         this.backupId = backupId;
         this.masterAllowed = masterAllowed;
         this.subscription = aeron.addSubscription(channel, REQUEST_STREAM_ID);
         this.assembler = new io.aeron.FragmentAssembler(this::onMessage);
-        this.thread = Thread.ofPlatform().daemon().name("ferrite-backup-rx").start(this::run);
+        this.thread = threads.newThread(this::run);
+        thread.setName("ferrite-backup-rx");
+        thread.setDaemon(true);
+        thread.start();
     }
 
     private void run() {

@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "ferrite bench", mixinStandardHelpOptions = true, version = "ferrite-bench 0.1.0",
         description = "Ferrite benchmarks.",
-        subcommands = {EngineCommand.class, JmhCommand.class, RpcCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {EngineCommand.class, JmhCommand.class, RpcCommand.class, ReplicationCommand.class,
+            CommandLine.HelpCommand.class})
 public final class BenchMain implements Runnable {
     @Spec
     private CommandSpec spec;

@@ -239,13 +239,13 @@ public final class RpcCommand implements Callable<Integer> {
         return String.format(Locale.ROOT, "key-%012d", index).getBytes(StandardCharsets.US_ASCII);
     }
 
-    private static byte[] value() {
+    static byte[] value() {
         byte[] value = new byte[VALUE_BYTES];
         ThreadLocalRandom.current().nextBytes(value);
         return value;
     }
 
-    private static Result preload(Table table, byte[][] keys) throws InterruptedException {
+    static Result preload(Table table, byte[][] keys) throws InterruptedException {
         AtomicLong next = new AtomicLong();
         AtomicLong errors = new AtomicLong();
         CountDownLatch done = new CountDownLatch(HIGH_IN_FLIGHT);
@@ -274,7 +274,7 @@ public final class RpcCommand implements Callable<Integer> {
         });
     }
 
-    private static Result runSync(Table table, String op, byte[][] keys, int warmupS, int measureS) {
+    static Result runSync(Table table, String op, byte[][] keys, int warmupS, int measureS) {
         boolean read = op.equals("read");
         SplittableRandom random = new SplittableRandom();
         byte[] value = value();
@@ -313,7 +313,7 @@ public final class RpcCommand implements Callable<Integer> {
     }
 
     /** Keeps {@code inFlight} asynchronous operations outstanding: each completion issues the next. */
-    private static Result runAsync(Table table, String op, byte[][] keys, int inFlight, int warmupS, int measureS)
+    static Result runAsync(Table table, String op, byte[][] keys, int inFlight, int warmupS, int measureS)
             throws InterruptedException {
         Recorder recorder = new Recorder(3);
         AsyncRun run = new AsyncRun(table, op.equals("read"), keys, value(), recorder,
@@ -406,7 +406,7 @@ public final class RpcCommand implements Callable<Integer> {
         Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    private static void deleteTree(Path root) throws IOException {
+    static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root)) {
             return;
         }

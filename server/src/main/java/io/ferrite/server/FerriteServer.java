@@ -117,7 +117,8 @@ public final class FerriteServer implements AutoCloseable {
     private void startUp() throws IOException, InterruptedException {
         EngineContext engineContext = context.engineContext(tablets);
         if (context.needsAeron()) {
-            aeron = AeronTransport.launch(context.aeronDir());
+            aeron = context.externalDriver() ? AeronTransport.connect(context.aeronDir())
+                    : AeronTransport.launch(context.aeronDir());
         }
         if (context.backup()) {
             startBackup();

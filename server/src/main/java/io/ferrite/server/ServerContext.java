@@ -48,13 +48,14 @@ public final class ServerContext {
     public static final String BACKUP_DIR = "backup-dir";
     public static final String BACKUP_BUFFERS = "backup-buffers";
     public static final String AERON_DIR = "aeron-dir";
+    public static final String AERON_DRIVER = "aeron-driver";
 
     /** Every setting's name: flags, {@code FERRITE_*} variables and file keys. */
     public static final List<String> SETTINGS = List.of(CLUSTER, ZOOKEEPER, LISTEN_HOST, LISTEN_PORT,
             ADVERTISED_ADDRESS, MEMORY, MEMORY_BACKEND, PMEM_DIR, DATA_DIR, SEGMENT_SIZE, CLEANER_THREADS,
             SERVER_NAME, FAILURE_DOMAIN, METRICS_PORT, SESSION_TIMEOUT_MS, CONNECTION_TIMEOUT_MS, DATA_EXECUTOR,
             RPC_THREADS, SHUTDOWN_GRACE_MS, REPLICAS, BACKUP, REPLICATION_PORT, BACKUP_BUFFER_DIR, BACKUP_DIR,
-            BACKUP_BUFFERS, AERON_DIR);
+            BACKUP_BUFFERS, AERON_DIR, AERON_DRIVER);
     /** Replica buffers a backup holds at once by default (each one segment, memory-mapped). */
     public static final int DEFAULT_BACKUP_BUFFERS = 32;
 
@@ -117,6 +118,7 @@ public final class ServerContext {
     private Path backupDir;
     private int backupBuffers = DEFAULT_BACKUP_BUFFERS;
     private Path aeronDir;
+    private boolean externalDriver;
     private String advertisedHost;
     private int advertisedPort;
     private boolean concluded;
@@ -160,6 +162,7 @@ public final class ServerContext {
         c.backupDir = optionalPath(settings.string(BACKUP_DIR, null));
         c.backupBuffers = settings.integer(BACKUP_BUFFERS, c.backupBuffers);
         c.aeronDir = optionalPath(settings.string(AERON_DIR, null));
+        c.externalDriver = settings.choice(AERON_DRIVER, "embedded", "embedded", "external").equals("external");
         return c;
     }
 
@@ -226,6 +229,10 @@ public final class ServerContext {
         }
         if (backupDir == null) {
             backupDir = base.resolve("backup");
+        }
+        if (externalDriver && aeronDir == null) {
+            throw new IllegalArgumentException(AERON_DRIVER + ": external needs " + AERON_DIR
+                    + " (the directory of the running media driver)");
         }
         if (aeronDir == null) {
             Path shm = Path.of("/dev/shm");
@@ -321,6 +328,17 @@ public final class ServerContext {
     /** The embedded Aeron media driver's directory. */
     public Path aeronDir() {
         return aeronDir;
+    }
+
+    /** Whether the server connects to a running media driver instead of embedding one. */
+    public boolean externalDriver() {
+        return externalDriver;
+    }
+
+    public ServerContext externalDriver(Path directory) {
+        this.externalDriver = true;
+        this.aeronDir = directory;
+        return this;
     }
 
     /** Whether this server needs Aeron (it backs up, or replicates its own log). */

@@ -71,6 +71,12 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
     public static final int REQUEST_STREAM_ID = 7101;
     /** Aeron stream id of backup-to-master answers. */
     public static final int REPLY_STREAM_ID = 7102;
+    /**
+     * Appends one replica may have unanswered. Each carries everything written since the one
+     * before (group commit); more than one in flight keeps the link busy while answers travel.
+     */
+    static final int MAX_APPENDS_IN_FLIGHT = 4;
+    private static final long AWAIT_PARK_NS = 20_000;
 
     /** A backup the master may place replicas on. */
     public record Backup(long serverId, String channel, String failureDomain) {
@@ -112,6 +118,8 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
         long lastSendNs;
         long retryAfterNs;
         int timeouts;
+        /** Appends sent and not yet covered by an acknowledgement: end offset and send time, oldest first. */
+        final java.util.ArrayDeque<long[]> inFlight = new java.util.ArrayDeque<>();
 
         Replica(Backup backup, long epoch) {
             this.backup = backup;
@@ -119,7 +127,28 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
         }
 
         boolean awaitingAnswer() {
-            return openSent && !openAcked || sentLength > ackedLength || closeSent && !closeAcked;
+            return openSent && !openAcked || !inFlight.isEmpty() || closeSent && !closeAcked;
+        }
+
+        /** When the oldest unanswered message went out. */
+        long oldestOutstandingNs() {
+            return !inFlight.isEmpty() && (openAcked && !closeSent) ? inFlight.peekFirst()[1] : lastSendNs;
+        }
+
+        void acknowledged(int length) {
+            ackedLength = Math.max(ackedLength, length);
+            while (!inFlight.isEmpty() && inFlight.peekFirst()[0] <= ackedLength) {
+                inFlight.pollFirst();
+            }
+            if (sentLength < ackedLength) {
+                sentLength = ackedLength;
+            }
+        }
+
+        void resendFromAcknowledged() {
+            sentLength = ackedLength;
+            inFlight.clear();
+            closeSent = false;
         }
     }
 
@@ -219,6 +248,14 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
     public ReplicaManager(int factor, Aeron aeron, LongSupplier selfId,
                           Supplier<List<Backup>> liveBackups, String replyChannel, int maxChunkBytes,
                           java.time.Duration ackTimeout) {
+        this(factor, aeron, selfId, liveBackups, replyChannel, maxChunkBytes, ackTimeout,
+                Thread.ofPlatform().daemon().factory());
+    }
+
+    /** As above, with the factory of the sender thread (e.g. one that lowers timer slack). */
+    public ReplicaManager(int factor, Aeron aeron, LongSupplier selfId,
+                          Supplier<List<Backup>> liveBackups, String replyChannel, int maxChunkBytes,
+                          java.time.Duration ackTimeout, java.util.concurrent.ThreadFactory threads) {
         if (factor < 1) {
             throw new IllegalArgumentException("a replica manager needs at least 1 replica, got " + factor);
         }
@@ -232,7 +269,9 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
         this.chunk = new byte[maxChunkBytes];
         this.sendBuffer = new UnsafeBuffer(new byte[maxChunkBytes + 256]);
         this.replies = aeron.addSubscription(replyChannel, REPLY_STREAM_ID);
-        this.thread = Thread.ofPlatform().daemon().name("ferrite-replication").unstarted(this::run);
+        this.thread = threads.newThread(this::run);
+        thread.setName("ferrite-replication");
+        thread.setDaemon(true);
     }
 
     /**
@@ -331,7 +370,7 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
                 parked = true;
                 if (events.isEmpty() && newWaiters.isEmpty()) {
                     // Answers arrive on the subscription (not a wake-up): park briefly while any is due.
-                    LockSupport.parkNanos(awaitingAny() ? 20_000 : 1_000_000);
+                    LockSupport.parkNanos(awaitingAny() ? AWAIT_PARK_NS : 1_000_000);
                 }
                 parked = false;
             }
@@ -430,15 +469,15 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
         }
         for (Replica r : t.replicas) {
             if (r.awaitingAnswer()) {
-                if (now - r.lastSendNs > ackTimeoutNs) {
+                if (now - r.oldestOutstandingNs() > ackTimeoutNs) {
                     r.timeouts++;
                     // Resend from what was acknowledged (an answer may have been lost).
                     if (!r.openAcked) {
                         r.openSent = false;
                     }
-                    r.sentLength = r.ackedLength;
-                    r.closeSent = false;
-                } else {
+                    r.resendFromAcknowledged();
+                } else if (r.openSent && !r.openAcked || r.closeSent
+                        || r.inFlight.size() >= MAX_APPENDS_IN_FLIGHT) {
                     continue;
                 }
             }
@@ -584,6 +623,7 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
                 .putBytes(chunk, 0, to - from);
         if (offer(r, MessageHeaderEncoder.ENCODED_LENGTH + append.encodedLength())) {
             r.sentLength = to;
+            r.inFlight.addLast(new long[] {to, System.nanoTime()});
             bytesSent += to - from;
             return true;
         }
@@ -647,10 +687,7 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
                 if (r != null) {
                     r.openAcked = true;
                     r.timeouts = 0;
-                    r.ackedLength = Math.max(r.ackedLength, (int) ack.bufferedLength());
-                    if (r.sentLength < r.ackedLength) {
-                        r.sentLength = r.ackedLength;
-                    }
+                    r.acknowledged((int) ack.bufferedLength());
                     if (ack.closed() == BooleanType.TRUE) {
                         r.closeAcked = true;
                     }
@@ -687,8 +724,7 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
         }
         if (reason == RejectReason.OUT_OF_ORDER && r.openAcked) {
             r.ackedLength = bufferedLength;
-            r.sentLength = bufferedLength;
-            r.closeSent = false;
+            r.resendFromAcknowledged();
             return;
         }
         if (reason == RejectReason.NOT_IN_CLUSTER && r.timeouts < 2) {
@@ -697,6 +733,7 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
             r.openAcked = false;
             r.sentLength = 0;
             r.ackedLength = 0;
+            r.inFlight.clear();
             r.timeouts++;
             r.retryAfterNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
             return;

@@ -127,6 +127,11 @@ public final class ServerCommand implements Callable<Integer> {
             description = "Directory of the embedded Aeron media driver (default: /dev/shm/ferrite-aeron-CLUSTER-PID-N).")
     String aeronDir;
 
+    @Option(names = "--aeron-driver", paramLabel = "embedded|external",
+            description = "Run an Aeron media driver in this process, or use the one running at --aeron-dir"
+                + " (default: embedded).")
+    String aeronDriver;
+
     @Override
     public Integer call() throws InterruptedException {
         ServerContext context;

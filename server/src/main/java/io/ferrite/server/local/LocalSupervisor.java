@@ -32,6 +32,7 @@ import java.util.concurrent.TimeoutException;
  * coordinator, then ZooKeeper (each group waited for, and killed after the stop timeout).
  */
 final class LocalSupervisor {
+    private static final java.util.concurrent.atomic.AtomicInteger DRIVERS = new java.util.concurrent.atomic.AtomicInteger();
     /** How often the coordinator is asked whether every server is UP while starting. */
     static final long UP_POLL_INTERVAL_MS = 50;
     /** Deadline of each question to the coordinator while starting. */
@@ -49,6 +50,8 @@ final class LocalSupervisor {
     private final CompletableFuture<String> criticalExit = new CompletableFuture<>();
     private ChildProcess zookeeper;
     private ChildProcess coordinator;
+    /** One Aeron media driver, in this process, shared by every server (one per machine, as Aeron advises). */
+    private io.aeron.driver.MediaDriver aeronDriver;
     private final List<ChildProcess> servers = new ArrayList<>();
     private volatile boolean stopping;
 
@@ -81,6 +84,11 @@ final class LocalSupervisor {
                     "--listen-host", LocalContext.LISTEN_HOST, "--listen-port", "0"));
             String zkAddress = awaitReady(zookeeper, deadlineNs, t0).address();
 
+            Path aeronDir = Path.of(java.nio.file.Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm"
+                    : System.getProperty("java.io.tmpdir"), "ferrite-aeron-local-" + ProcessHandle.current().pid()
+                    + "-" + DRIVERS.incrementAndGet());
+            aeronDriver = io.ferrite.server.replication.AeronTransport.launchDriver(aeronDir);
+
             t0 = System.nanoTime();
             coordinator = launch("coordinator", List.of("coordinator", "--cluster", LocalContext.CLUSTER_NAME,
                     "--zookeeper", zkAddress, "--listen-host", LocalContext.LISTEN_HOST, "--listen-port", "0"));
@@ -88,7 +96,8 @@ final class LocalSupervisor {
                 servers.add(launch("server-" + i, List.of("server", "--cluster", LocalContext.CLUSTER_NAME,
                         "--zookeeper", zkAddress, "--listen-host", LocalContext.LISTEN_HOST, "--listen-port", "0",
                         "--memory", context.memory(), "--data-dir", context.serverDir(i).toString(),
-                        "--replicas", Integer.toString(context.replicas()))));
+                        "--replicas", Integer.toString(context.replicas()),
+                        "--aeron-driver", "external", "--aeron-dir", aeronDir.toString())));
             }
             awaitReady(coordinator, deadlineNs, t0);
             Set<String> serverAddresses = new HashSet<>();
@@ -230,12 +239,21 @@ final class LocalSupervisor {
             boolean clean = stopGroup(servers);
             clean &= stopGroup(coordinator == null ? List.of() : List.of(coordinator));
             clean &= stopGroup(zookeeper == null ? List.of() : List.of(zookeeper));
+            closeDriver();
             return clean ? 0 : 1;
         } catch (InterruptedException e) {
             for (ChildProcess child : children) {
                 child.process().destroyForcibly();
             }
+            closeDriver();
             throw e;
+        }
+    }
+
+    private synchronized void closeDriver() {
+        if (aeronDriver != null) {
+            aeronDriver.close(); // deletes its directory
+            aeronDriver = null;
         }
     }
 
