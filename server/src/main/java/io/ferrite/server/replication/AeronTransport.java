@@ -21,6 +21,13 @@ public final class AeronTransport implements AutoCloseable {
     public static final int TERM_LENGTH = 16 << 20;
     /** MTU of the UDP channels: large datagrams go far faster on loopback. */
     public static final int MTU = 32 << 10;
+    /**
+     * Receiver window and socket buffers: 2 MiB, or what the kernel allows
+     * ({@code net.core.rmem_max} / {@code wmem_max}). Aeron's default window follows the OS's
+     * default socket buffer (about 100 KiB here), which held segment streaming to about
+     * 300 MB/s; 2 MiB measured about 440 MB/s on this machine.
+     */
+    public static final int WINDOW_BYTES = windowBytes();
 
     /**
      * Longest sleep of an idle driver thread: the latency a message meets at each driver it
@@ -81,6 +88,9 @@ public final class AeronTransport implements AutoCloseable {
                 .publicationTermBufferLength(TERM_LENGTH)
                 .ipcTermBufferLength(TERM_LENGTH)
                 .mtuLength(MTU)
+                .initialWindowLength(WINDOW_BYTES)
+                .socketRcvbufLength(WINDOW_BYTES)
+                .socketSndbufLength(WINDOW_BYTES)
                 .dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true)
                 .spiesSimulateConnection(false);
@@ -112,5 +122,24 @@ public final class AeronTransport implements AutoCloseable {
         if (driver != null) {
             driver.close();
         }
+    }
+
+    private static int windowBytes() {
+        long max = 2L << 20;
+        for (String limit : new String[] {"/proc/sys/net/core/rmem_max", "/proc/sys/net/core/wmem_max"}) {
+            try {
+                // Not Files.readString: it sizes its read by the file's length, which procfs reports
+                // wrongly (it returned "4" for "4194304" here).
+                String value;
+                try (java.io.BufferedReader reader = java.nio.file.Files.newBufferedReader(Path.of(limit))) {
+                    value = reader.readLine();
+                }
+                max = Math.min(max, Long.parseLong(value == null ? "" : value.trim()));
+            } catch (IOException | NumberFormatException e) {
+                return 128 << 10; // unknown limits: Aeron's usual window
+            }
+        }
+        // The window must fit the buffers the kernel grants, and be a power of two.
+        return Integer.highestOneBit((int) Math.max(64 << 10, max));
     }
 }
