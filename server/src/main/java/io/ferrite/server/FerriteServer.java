@@ -149,6 +149,7 @@ public final class FerriteServer implements AutoCloseable {
         membership.onLost(this::forgetAllTablets);
         gauges = ServerGauges.register(processMetrics.registry(), engine::stats, tablets::size, lease,
                 membership::isConnected, System::nanoTime);
+        io.ferrite.server.metrics.ReplicationMetrics.register(processMetrics.registry(), replicaManager, backupService);
         List<String> services = context.backup() ? List.of("master", "backup") : SERVICES;
         ServerId id = membership.register(context.stableName(address), address, services, context.failureDomain(),
                 replicationChannel);

@@ -273,6 +273,9 @@ class ReplicationTest {
         assertThat(table.read("second").orElseThrow().valueAsString()).isEqualTo("v1");
         assertThat(table.read("first").orElseThrow().valueAsString()).isEqualTo("v0");
         System.out.printf("write blocked %d ms by a silent backup%n", blockedMs);
+        assertThat(master.replicaManager().orElseThrow().stats().replicasReplaced()).isPositive();
+        assertThat(master.meterRegistry().scrape()).contains("ferrite_replication_replicas_replaced_total")
+                .contains("ferrite_backup_buffers");
     }
 
     /** Each master's segments go to backups other than itself, two of them, on distinct servers. */

@@ -179,6 +179,18 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
             return min;
         }
 
+        boolean openOnAll(int factor) {
+            if (replicas.size() < factor) {
+                return false;
+            }
+            for (Replica r : replicas) {
+                if (!r.openAcked) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
         boolean complete(int factor) {
             if (!closed || replicas.size() < factor) {
                 return false;
@@ -207,6 +219,8 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
     private final ConcurrentLinkedQueue<Waiter> newWaiters = new ConcurrentLinkedQueue<>();
     private final LinkedHashMap<Long, Tracked> tracked = new LinkedHashMap<>();
     private final List<Waiter> waiters = new ArrayList<>();
+    /** Segments that left the log, whose replicas are freed once every closed segment is complete. */
+    private final List<Tracked> pendingFrees = new ArrayList<>();
     private final ConcurrentHashMap<Long, Boolean> complete = new ConcurrentHashMap<>();
     private final Map<Long, Integer> load = new HashMap<>();
     private final Thread thread;
@@ -408,10 +422,18 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
             lastMembershipCheckNs = now;
             replaceLostBackups();
         }
+        Tracked previous = null;
         for (Tracked t : tracked.values()) {
-            work += advance(t, now);
+            if (previous != null) {
+                work += advance(previous, t, now);
+            }
+            previous = t;
+        }
+        if (previous != null) {
+            work += advance(previous, null, now);
         }
         work += completeWaiters(now);
+        work += releaseFrees();
         publishStats();
         return work;
     }
@@ -442,17 +464,48 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
                 Tracked t = tracked.remove(f.segmentId());
                 complete.remove(f.segmentId());
                 if (t != null) {
-                    for (Replica r : t.replicas) {
-                        sendFree(r, t);
-                        load.merge(r.backup.serverId(), -1, Integer::sum);
-                    }
+                    // Not yet: the cleaner's survivors, which now hold its live data, must be on
+                    // their backups first (see releaseFrees).
+                    pendingFrees.add(t);
                 }
             }
         }
     }
 
-    /** Places missing replicas and sends what each replica lacks; returns messages sent. */
-    private int advance(Tracked t, long now) {
+    /**
+     * Frees on the backups the replicas of segments the cleaner freed, once every closed
+     * segment still in the log (the survivors that took their live data among them) is complete
+     * on all of its replicas: until then a crash must still find the data in the old replicas.
+     */
+    private int releaseFrees() {
+        if (pendingFrees.isEmpty()) {
+            return 0;
+        }
+        for (Tracked t : tracked.values()) {
+            if (t.closed && !t.complete(factor)) {
+                return 0;
+            }
+        }
+        int freed = 0;
+        for (Tracked t : pendingFrees) {
+            for (Replica r : t.replicas) {
+                sendFree(r, t);
+                load.merge(r.backup.serverId(), -1, Integer::sum);
+                freed++;
+            }
+        }
+        pendingFrees.clear();
+        return freed;
+    }
+
+    /**
+     * Places missing replicas and sends what each replica lacks; returns messages sent. A
+     * segment is closed on its backups only once the segment after it in the log is open on all
+     * of its own (DESIGN §4: the new head is durably open before the old one closes), so the
+     * backups never hold a closed end of the log without its successor.
+     */
+    private int advance(Tracked t, Tracked next, long now) {
+        boolean successorOpen = next == null || next.openOnAll(factor);
         int work = 0;
         while (t.replicas.size() < factor) {
             Backup target = choose(t);
@@ -497,7 +550,7 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
                 if (sendAppend(r, t)) {
                     work++;
                 }
-            } else if (t.closed && !r.closeSent && r.ackedLength >= t.certifiedLength) {
+            } else if (t.closed && !r.closeSent && r.ackedLength >= t.certifiedLength && successorOpen) {
                 if (sendClose(r, t)) {
                     work++;
                 }

@@ -1,0 +1,46 @@
+package io.ferrite.server.metrics;
+
+import io.ferrite.backup.BackupService;
+import io.ferrite.master.replication.ReplicaManager;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/** Prometheus meters of the replica manager (master side) and the backup service. */
+public final class ReplicationMetrics {
+    private ReplicationMetrics() {
+    }
+
+    /** Registers what exists: either argument may be null. */
+    public static void register(MeterRegistry registry, ReplicaManager replicas, BackupService backup) {
+        if (replicas != null) {
+            FunctionCounter.builder("ferrite.replication.sent", replicas, m -> m.stats().bytesSent()).baseUnit("bytes")
+                    .description("Log bytes sent to backups").register(registry);
+            FunctionCounter.builder("ferrite.replication.messages", replicas, m -> m.stats().messagesSent())
+                    .description("Replication messages sent").register(registry);
+            FunctionCounter.builder("ferrite.replication.back.pressured", replicas, m -> m.stats().backPressured())
+                    .description("Offers refused by Aeron back pressure (retried)").register(registry);
+            FunctionCounter.builder("ferrite.replication.replicas.replaced", replicas,
+                    m -> m.stats().replicasReplaced())
+                    .description("Replicas placed again after a backup failed, refused or went silent")
+                    .register(registry);
+            FunctionCounter.builder("ferrite.replication.stall", replicas, m -> m.stats().stallNs() / 1e9)
+                    .baseUnit("seconds").description("Time writes waited with fewer than R replicas placed")
+                    .register(registry);
+            Gauge.builder("ferrite.replication.waiters", replicas, m -> m.stats().waiters())
+                    .description("Writes waiting for their replication").register(registry);
+            Gauge.builder("ferrite.replication.segments", replicas, m -> m.stats().segmentsTracked())
+                    .description("Segments being replicated or replicated").register(registry);
+        }
+        if (backup != null) {
+            Gauge.builder("ferrite.backup.buffers", backup, b -> b.store().buffersInUse())
+                    .description("Replica buffers in use").register(registry);
+            FunctionCounter.builder("ferrite.backup.received", backup, BackupService::bytesReceived).baseUnit("bytes")
+                    .description("Replica bytes received").register(registry);
+            FunctionCounter.builder("ferrite.backup.rejected", backup, BackupService::rejected)
+                    .description("Replication messages refused").register(registry);
+            FunctionCounter.builder("ferrite.backup.flushed", backup, b -> b.store().flushedBytes()).baseUnit("bytes")
+                    .description("Replica bytes written to disk").register(registry);
+        }
+    }
+}
