@@ -128,6 +128,7 @@ public final class FerriteServer implements AutoCloseable {
             replicaManager = new ReplicaManager(context.replicas(), aeron.aeron(), this::selfId, this::liveBackups,
                     AeronTransport.udpChannel(context.advertisedHost(), replyPort), REPLICATION_CHUNK_BYTES,
                     Duration.ofMillis(REPLICATION_ACK_TIMEOUT_MS));
+            replicaManager.failureDomain(context.failureDomain());
             engineContext.replicationHook(replicaManager);
         }
         engine = new ObjectManager(engineContext.conclude());

@@ -59,12 +59,18 @@ class ReplicationTest {
     }
 
     private InJvmCluster start(int servers, int replicas) throws Exception {
+        return start(servers, replicas, i -> "server-" + i, i -> "rack-" + i);
+    }
+
+    /** A cluster whose i-th started server keeps its replicas in {@code dirs(i)}, in domain {@code domains(i)}. */
+    private InJvmCluster start(int servers, int replicas, java.util.function.IntFunction<String> dirs,
+                               java.util.function.IntFunction<String> domains) throws Exception {
         AtomicInteger index = new AtomicInteger();
         cluster = InJvmCluster.builder().servers(servers).memoryBytes(16L << 20).serverSettings(c -> {
             int i = index.getAndIncrement();
-            c.backup(true).replicas(replicas).segmentSizeBytes(2 << 20)
-                    .backupBufferDir(dir.resolve("server-" + i).resolve("buffers"))
-                    .backupDir(dir.resolve("server-" + i).resolve("backup"));
+            c.backup(true).replicas(replicas).segmentSizeBytes(2 << 20).failureDomain(domains.apply(i))
+                    .backupBufferDir(dir.resolve(dirs.apply(i)).resolve("buffers"))
+                    .backupDir(dir.resolve(dirs.apply(i)).resolve("backup"));
         }).start();
         client = Ferrite.connect(cluster.coordinatorAddress());
         return cluster;
@@ -276,6 +282,81 @@ class ReplicationTest {
         assertThat(master.replicaManager().orElseThrow().stats().replicasReplaced()).isPositive();
         assertThat(master.meterRegistry().scrape()).contains("ferrite_replication_replicas_replaced_total")
                 .contains("ferrite_backup_buffers");
+    }
+
+    /**
+     * Failure domains a, b, b, c: every master's head goes to two backups in two domains that
+     * differ from each other and from the master's own.
+     */
+    @Test
+    void replicasGoToOtherFailureDomainsFirst() throws Exception {
+        String[] racks = {"a", "b", "b", "c"};
+        start(4, 2, i -> "server-" + i, i -> racks[i % racks.length]);
+        client.createTable("racks", 4);
+        Table table = client.table("racks");
+        // Enough to roll every master's head after all four servers are up: placement uses the
+        // backups live at the time (a master's first segment is placed as it registers).
+        for (int i = 0; i < 1_600; i++) {
+            table.write("k" + (i % 400), "v" + i + "x".repeat(8_000));
+        }
+        for (FerriteServer master : cluster.servers()) {
+            assertThat(master.engine().log().head().id()).as("the head rolled").isGreaterThan(1);
+        }
+        Map<Long, String> domainOf = new HashMap<>();
+        for (FerriteServer s : cluster.servers()) {
+            domainOf.put(s.serverId().orElseThrow().asLong(), s.context().failureDomain());
+        }
+        for (FerriteServer master : cluster.servers()) {
+            long masterId = master.serverId().orElseThrow().asLong();
+            long head = master.engine().log().head().id();
+            List<String> domains = new ArrayList<>();
+            for (FerriteServer backup : cluster.servers()) {
+                if (backup.replicaStore().orElseThrow().list(masterId).stream().anyMatch(r -> r.segmentId() == head)) {
+                    domains.add(domainOf.get(backup.serverId().orElseThrow().asLong()));
+                }
+            }
+            assertThat(domains).as("domains of the head of the master in %s", master.context().failureDomain())
+                    .hasSize(2).doesNotHaveDuplicates().doesNotContain(master.context().failureDomain());
+        }
+    }
+
+    /**
+     * A backup that stops and comes back (a new generation on the same directories) reloads its
+     * replicas from disk, verified, and serves as a backup again: writes that stalled while only
+     * one backup was left go through.
+     */
+    @Test
+    void aRestartedBackupReloadsItsReplicasAndTakesNewOnes() throws Exception {
+        start(3, 2, i -> "server-" + (i == 3 ? 2 : i), i -> "rack-" + (i == 3 ? 2 : i));
+        client.createTable("restart", 2);
+        Table table = client.table("restart");
+        for (int i = 0; i < 300; i++) {
+            table.write("k" + i, "v" + i + "-" + "x".repeat(200));
+        }
+        FerriteServer backup = cluster.server(2);
+        Set<Long> mastersBefore = new HashSet<>();
+        backup.replicaStore().orElseThrow().list().forEach(r -> mastersBefore.add(r.masterId()));
+        int heldBefore = backup.replicaStore().orElseThrow().list().size();
+        assertThat(heldBefore).isPositive();
+        cluster.stopServer(backup);
+
+        FerriteServer restarted = cluster.startServer();
+        List<ReplicaInfo> reloaded = restarted.replicaStore().orElseThrow().list().stream()
+                .filter(r -> mastersBefore.contains(r.masterId())).toList();
+        assertThat(reloaded).as("replicas reloaded from disk").isNotEmpty();
+        assertThat(reloaded).allSatisfy(r -> assertThat(r.state()).isNotEqualTo(ReplicaInfo.State.CORRUPT));
+        for (int i = 0; i < 300; i++) {
+            table.write("k" + i, "w" + i);
+        }
+        for (int i = 0; i < 300; i++) {
+            assertThat(table.read("k" + i).orElseThrow().valueAsString()).isEqualTo("w" + i);
+        }
+        long restartedId = restarted.serverId().orElseThrow().asLong();
+        assertThat(cluster.servers().stream().filter(s -> s != restarted).anyMatch(master ->
+                master.replicaManager().orElseThrow().stats().replicasOpened() > 0
+                        && restarted.replicaStore().orElseThrow().list(master.serverId().orElseThrow().asLong())
+                                .stream().anyMatch(r -> r.epoch() >= 1))).isTrue();
+        assertThat(restartedId).isNotEqualTo(0);
     }
 
     /** Each master's segments go to backups other than itself, two of them, on distinct servers. */

@@ -211,6 +211,7 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
     private final LongSupplier selfId;
     private final Supplier<List<Backup>> liveBackups;
     private final String replyChannel;
+    private volatile String selfFailureDomain = "";
     private final int maxChunkBytes;
     private final long ackTimeoutNs;
     private final Subscription replies;
@@ -352,6 +353,12 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
 
     public Stats stats() {
         return stats;
+    }
+
+    /** This master's failure domain: replicas go to other domains first. */
+    public ReplicaManager failureDomain(String domain) {
+        this.selfFailureDomain = domain == null ? "" : domain;
+        return this;
     }
 
     /** Replicas per segment (R). */
@@ -565,6 +572,9 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
     private Backup choose(Tracked t) {
         Set<Long> taken = new HashSet<>();
         Set<String> domains = new HashSet<>();
+        if (!selfFailureDomain.isEmpty()) {
+            domains.add(selfFailureDomain); // a rack that loses the master should not take its copies too
+        }
         for (Replica r : t.replicas) {
             taken.add(r.backup.serverId());
             if (!r.backup.failureDomain().isEmpty()) {
