@@ -78,6 +78,10 @@ public final class ReplicationCommand implements Callable<Integer> {
     @Option(names = "--segments", paramLabel = "N", description = "Segments to stream (default: 256; 64 with --quick).")
     private Integer segments;
 
+    @Option(names = "--sync-spin-us", paramLabel = "US",
+            description = "How long the SDK's synchronous calls spin before parking (default: the SDK's, 200).")
+    private Integer syncSpinUs;
+
     @Override
     public Integer call() throws Exception {
         int jitS = quick ? 3 : 8;
@@ -108,7 +112,7 @@ public final class ReplicationCommand implements Callable<Integer> {
                 err.printf("bench replication: R=%d: starting %d servers%n", r, servers);
                 cluster = LocalCluster.start(context, new PrintStream(java.io.OutputStream.nullOutputStream()));
                 try (FerriteClient client = Ferrite.connect(cluster.address(),
-                        ClientOptions.builder().timeout(Duration.ofSeconds(10)).build())) {
+                        clientOptions())) {
                     client.createTable(RpcCommand.TABLE, 1);
                     Table table = client.table(RpcCommand.TABLE);
                     byte[][] keys = new byte[keyCount][];
@@ -154,6 +158,14 @@ public final class ReplicationCommand implements Callable<Integer> {
         Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         out.println("JSON written to " + jsonFile);
         return failed ? 1 : 0;
+    }
+
+    private ClientOptions clientOptions() {
+        ClientOptions.Builder options = ClientOptions.builder().timeout(Duration.ofSeconds(10));
+        if (syncSpinUs != null) {
+            options.syncSpin(Duration.ofNanos(syncSpinUs * 1_000L));
+        }
+        return options.build();
     }
 
     /**

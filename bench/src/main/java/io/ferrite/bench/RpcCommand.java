@@ -83,6 +83,11 @@ public final class RpcCommand implements Callable<Integer> {
             description = "Memory for objects of each server (default: ${DEFAULT-VALUE}).")
     private String memory;
 
+    @Option(names = "--replicas", paramLabel = "R", defaultValue = "0",
+            description = "Replication factor of the servers (default: ${DEFAULT-VALUE}, memory only: the serving"
+                + " path alone; ./ferrite bench replication measures replicated writes).")
+    private int replicas;
+
     @Option(names = "--keys", paramLabel = "N", description = "Keys to preload (default: 100000; 10000 with --quick).")
     private Integer keys;
 
@@ -131,7 +136,8 @@ public final class RpcCommand implements Callable<Integer> {
         Path dataDir = Files.createTempDirectory("ferrite-bench-rpc-");
         LocalContext context;
         try {
-            context = new LocalContext().servers(servers).memory(memory).dataDir(dataDir).conclude();
+            context = new LocalContext().servers(servers).memory(memory).replicas(replicas).dataDir(dataDir)
+                    .conclude();
         } catch (IllegalArgumentException e) {
             deleteTree(dataDir);
             throw new ParameterException(spec.commandLine(), e.getMessage());

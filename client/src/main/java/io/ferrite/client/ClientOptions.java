@@ -93,7 +93,9 @@ public final class ClientOptions {
      * How long a synchronous data call spins waiting for its answer before the calling thread
      * parks. An answer that comes within it saves the wake-up of a parked thread (measured on a
      * busy 2-core machine: read p50 about 90 µs without spinning, about 52 µs with 200 µs); the
-     * price is up to that much CPU per call. Zero disables it.
+     * price is up to that much CPU per call. A table spins only for the kinds of call (reads,
+     * writes) whose recent answers came within this time, so slow calls (replicated writes) do
+     * not burn a core. Zero disables it.
      *
      * @return the spin bound (default {@link #DEFAULT_SYNC_SPIN})
      */

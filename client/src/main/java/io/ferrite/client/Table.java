@@ -65,6 +65,8 @@ public final class Table {
     private final ClientRuntime runtime;
     private final TabletMapCache tablets;
     private final long syncSpinNs;
+    private final RecentLatency reads = new RecentLatency();
+    private final RecentLatency writes = new RecentLatency();
 
     Table(ClientRuntime runtime, TabletMapCache tablets) {
         this.syncSpinNs = runtime.options().syncSpin().toNanos();
@@ -103,7 +105,7 @@ public final class Table {
      * @return the object, or empty if it does not exist
      */
     public Optional<ObjectValue> read(byte[] key) {
-        return await(readAsync(key));
+        return await(readAsync(key), reads);
     }
 
     /**
@@ -152,7 +154,7 @@ public final class Table {
      * @return the new version
      */
     public long write(byte[] key, byte[] value) {
-        return await(writeAsync(key, value, Condition.none()));
+        return await(writeAsync(key, value, Condition.none()), writes);
     }
 
     /**
@@ -178,7 +180,7 @@ public final class Table {
      * @throws WrongVersionException   refused by a version condition
      */
     public long write(byte[] key, byte[] value, Condition condition) {
-        return await(writeAsync(key, value, condition));
+        return await(writeAsync(key, value, condition), writes);
     }
 
     /**
@@ -264,7 +266,7 @@ public final class Table {
      * @return the removed object's version, or empty if there was none
      */
     public OptionalLong remove(byte[] key) {
-        return await(removeAsync(key, Condition.none()));
+        return await(removeAsync(key, Condition.none()), writes);
     }
 
     /**
@@ -290,7 +292,7 @@ public final class Table {
      * @throws ObjectExistsException   refused by {@link Condition#ifAbsent()}
      */
     public OptionalLong remove(byte[] key, Condition condition) {
-        return await(removeAsync(key, condition));
+        return await(removeAsync(key, condition), writes);
     }
 
     /**
@@ -368,7 +370,7 @@ public final class Table {
      * @throws NotANumberException if the value is not 8 bytes
      */
     public long incrementLong(byte[] key, long delta) {
-        return await(incrementLongAsync(key, delta));
+        return await(incrementLongAsync(key, delta), writes);
     }
 
     /**
@@ -421,7 +423,7 @@ public final class Table {
      * @throws NotANumberException if the value is not 8 bytes
      */
     public double incrementDouble(byte[] key, double delta) {
-        return await(incrementDoubleAsync(key, delta));
+        return await(incrementDoubleAsync(key, delta), writes);
     }
 
     /**
@@ -473,7 +475,7 @@ public final class Table {
      * @return one result per key, in the same order (empty where absent)
      */
     public List<Optional<ObjectValue>> multiRead(List<byte[]> keys) {
-        return await(multiReadAsync(keys));
+        return await(multiReadAsync(keys), reads);
     }
 
     /**
@@ -483,7 +485,7 @@ public final class Table {
      * @return one result per key, in the same order
      */
     public List<Optional<ObjectValue>> multiRead(String... keys) {
-        return await(multiReadAsync(keys));
+        return await(multiReadAsync(keys), reads);
     }
 
     /**
@@ -525,7 +527,7 @@ public final class Table {
      * @return one result per write, in the same order
      */
     public List<OpResult> multiWrite(List<WriteOp> ops) {
-        return await(multiWriteAsync(ops));
+        return await(multiWriteAsync(ops), writes);
     }
 
     /**
@@ -556,7 +558,7 @@ public final class Table {
      *         there was nothing to remove)
      */
     public List<OpResult> multiRemove(List<RemoveOp> ops) {
-        return await(multiRemoveAsync(ops));
+        return await(multiRemoveAsync(ops), writes);
     }
 
     /**
@@ -566,7 +568,7 @@ public final class Table {
      * @return one result per key, in the same order
      */
     public List<OpResult> multiRemove(String... keys) {
-        return await(multiRemoveAsync(keys));
+        return await(multiRemoveAsync(keys), writes);
     }
 
     /**
@@ -704,8 +706,34 @@ public final class Table {
         return "Table[" + name() + "#" + id() + "]";
     }
 
-    /** Waits for a data call on behalf of a synchronous method, spinning first as the options say. */
-    private <T> T await(CompletableFuture<T> future) {
-        return Failures.await(future, syncSpinNs);
+    /**
+     * Waits for a data call on behalf of a synchronous method. It spins first (up to the
+     * options' {@code syncSpin}) only while calls of this kind have recently answered within
+     * that time: spinning saves a wake-up on a fast answer, but on a slow one (a replicated
+     * write) it only takes a core from the threads that produce the answer (measured on two
+     * cores: replicated write p50 714 µs spinning 200 µs, 420 µs not spinning).
+     */
+    private <T> T await(CompletableFuture<T> future, RecentLatency kind) {
+        long spin = kind.averageNs() <= syncSpinNs ? syncSpinNs : 0;
+        long start = System.nanoTime();
+        try {
+            return Failures.await(future, spin);
+        } finally {
+            kind.record(System.nanoTime() - start);
+        }
+    }
+
+    /** A moving average of how long synchronous calls of one kind took (racy updates are harmless). */
+    private static final class RecentLatency {
+        private volatile long averageNs;
+
+        long averageNs() {
+            return averageNs;
+        }
+
+        void record(long ns) {
+            long previous = averageNs;
+            averageNs = previous == 0 ? ns : previous + (ns - previous) / 8;
+        }
     }
 }
