@@ -87,17 +87,24 @@ final class LocalSupervisor {
             Path aeronDir = Path.of(java.nio.file.Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm"
                     : System.getProperty("java.io.tmpdir"), "ferrite-aeron-local-" + ProcessHandle.current().pid()
                     + "-" + DRIVERS.incrementAndGet());
-            aeronDriver = io.ferrite.server.replication.AeronTransport.launchDriver(aeronDir);
+            // Without replication nobody needs backups or a media driver (their idle threads would
+            // only take CPU from the serving path).
+            boolean replicated = context.replicas() > 0;
+            if (replicated) {
+                aeronDriver = io.ferrite.server.replication.AeronTransport.launchDriver(aeronDir);
+            }
 
             t0 = System.nanoTime();
             coordinator = launch("coordinator", List.of("coordinator", "--cluster", LocalContext.CLUSTER_NAME,
                     "--zookeeper", zkAddress, "--listen-host", LocalContext.LISTEN_HOST, "--listen-port", "0"));
             for (int i = 0; i < context.servers(); i++) {
-                servers.add(launch("server-" + i, List.of("server", "--cluster", LocalContext.CLUSTER_NAME,
+                List<String> args = new ArrayList<>(List.of("server", "--cluster", LocalContext.CLUSTER_NAME,
                         "--zookeeper", zkAddress, "--listen-host", LocalContext.LISTEN_HOST, "--listen-port", "0",
                         "--memory", context.memory(), "--data-dir", context.serverDir(i).toString(),
-                        "--replicas", Integer.toString(context.replicas()),
-                        "--aeron-driver", "external", "--aeron-dir", aeronDir.toString())));
+                        "--replicas", Integer.toString(context.replicas())));
+                args.addAll(replicated ? List.of("--aeron-driver", "external", "--aeron-dir", aeronDir.toString())
+                        : List.of("--backup", "off"));
+                servers.add(launch("server-" + i, args));
             }
             awaitReady(coordinator, deadlineNs, t0);
             Set<String> serverAddresses = new HashSet<>();
