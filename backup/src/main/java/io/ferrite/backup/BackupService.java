@@ -118,6 +118,7 @@ public final class BackupService implements AutoCloseable {
                     return;
                 }
                 LOG.error("backup receive loop failed on a message (skipped): {}", e.toString(), e);
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // a repeating fault must not flood the log
                 work = 1;
             }
             idle.idle(work);
@@ -141,13 +142,41 @@ public final class BackupService implements AutoCloseable {
         int body = offset + MessageHeaderDecoder.ENCODED_LENGTH;
         int blockLength = header.blockLength();
         int version = header.version();
+        int end = offset + length;
+        if (body + blockLength > end) {
+            LOG.warn("dropped a replication message of {} bytes: its header claims a {}-byte block", length,
+                    blockLength);
+            return;
+        }
         switch (header.templateId()) {
-            case OpenReplicaDecoder.TEMPLATE_ID -> onOpen(buffer, body, blockLength, version);
-            case AppendReplicaDecoder.TEMPLATE_ID -> onAppend(buffer, body, blockLength, version);
+            case OpenReplicaDecoder.TEMPLATE_ID -> {
+                if (varDataFits(buffer, body + blockLength, end)) {
+                    onOpen(buffer, body, blockLength, version);
+                }
+            }
+            case AppendReplicaDecoder.TEMPLATE_ID -> {
+                if (varDataFits(buffer, body + blockLength, end)) {
+                    onAppend(buffer, body, blockLength, version);
+                }
+            }
             case CloseReplicaDecoder.TEMPLATE_ID -> onClose(buffer, body, blockLength, version);
             case FreeReplicaDecoder.TEMPLATE_ID -> onFree(buffer, body, blockLength, version);
             default -> LOG.warn("dropped a replication message of unknown template {}", header.templateId());
         }
+    }
+
+    /** Whether the length-prefixed bytes at {@code at} lie within the message (else it is dropped). */
+    private static boolean varDataFits(DirectBuffer buffer, int at, int end) {
+        if (at + 4 > end) {
+            LOG.warn("dropped a replication message cut short before its variable-length field");
+            return false;
+        }
+        long count = buffer.getInt(at, java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF_FFFFL;
+        if (at + 4 + count > end) {
+            LOG.warn("dropped a replication message whose {}-byte field runs past its {} bytes", count, end - at);
+            return false;
+        }
+        return true;
     }
 
     private void onOpen(DirectBuffer buffer, int body, int blockLength, int version) {

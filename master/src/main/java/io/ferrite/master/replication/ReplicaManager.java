@@ -375,7 +375,8 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
             try {
                 work = doWork();
             } catch (RuntimeException e) {
-                LOG.error("replication round failed (continuing): {}", e.toString(), e);
+                LOG.error("replication round failed (continuing in 1 ms): {}", e.toString(), e);
+                LockSupport.parkNanos(1_000_000); // a fault that repeats must not flood the log
                 work = 1;
             }
             if (work > 0) {
