@@ -62,8 +62,46 @@ public final class AeronTransport implements AutoCloseable {
         }
     }
 
+    /**
+     * Deletes driver directories next to {@code directory} that a process which no longer runs
+     * left behind: names are {@code <prefix>-<pid>-<n>}, and a process killed with SIGKILL
+     * cannot delete its own (each holds tens of MB of {@code /dev/shm}).
+     */
+    static void removeStale(Path directory) {
+        Path parent = directory.toAbsolutePath().getParent();
+        java.util.regex.Matcher own = STALE_NAME.matcher(directory.getFileName().toString());
+        if (parent == null || !own.matches()) {
+            return;
+        }
+        String prefix = own.group(1);
+        try (java.util.stream.Stream<Path> siblings = java.nio.file.Files.list(parent)) {
+            for (Path sibling : siblings.toList()) {
+                java.util.regex.Matcher m = STALE_NAME.matcher(sibling.getFileName().toString());
+                if (m.matches() && m.group(1).equals(prefix)
+                        && ProcessHandle.of(Long.parseLong(m.group(2))).map(ProcessHandle::isAlive).orElse(false)
+                                == Boolean.FALSE) {
+                    deleteTree(sibling);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(AeronTransport.class).warn("could not remove stale Aeron directories"
+                    + " in {}: {}", parent, e.toString());
+        }
+    }
+
+    private static final java.util.regex.Pattern STALE_NAME = java.util.regex.Pattern.compile("(.+)-(\\d+)-(\\d+)");
+
+    private static void deleteTree(Path root) throws IOException {
+        try (java.util.stream.Stream<Path> paths = java.nio.file.Files.walk(root)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.deleteIfExists(path);
+            }
+        }
+    }
+
     /** Launches the embedded driver in {@code directory} and connects a client. */
     public static AeronTransport launch(Path directory) {
+        removeStale(directory);
         MediaDriver driver = MediaDriver.launchEmbedded(driverContext(directory));
         try {
             Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
@@ -76,6 +114,7 @@ public final class AeronTransport implements AutoCloseable {
 
     /** Launches only a media driver (for other processes to connect to); the caller closes it. */
     public static MediaDriver launchDriver(Path directory) {
+        removeStale(directory);
         return MediaDriver.launch(driverContext(directory));
     }
 
