@@ -258,6 +258,7 @@ public final class BackupService implements AutoCloseable {
             case STALE_EPOCH -> RejectReason.STALE_EPOCH;
             case TOO_LARGE -> RejectReason.TOO_LARGE;
             case IO_ERROR -> RejectReason.IO_ERROR;
+            case UNKNOWN_REPLICA -> RejectReason.UNKNOWN_REPLICA;
             default -> RejectReason.OUT_OF_ORDER;
         };
         sendReject(masterId, segmentId, epoch, reason, result.lengthBytes(), correlation);

@@ -61,6 +61,8 @@ public final class ReplicaStore implements AutoCloseable {
         SegmentCertificate certificate = new SegmentCertificate(0, 0);
         boolean closed;
         String corruption;
+        /** Found on disk at start (not opened by a master since). */
+        boolean reloaded;
     }
 
     private final Path bufferDir;
@@ -125,6 +127,7 @@ public final class ReplicaStore implements AutoCloseable {
             return;
         }
         Replica replica = new Replica();
+        replica.reloaded = true;
         replica.epoch = file.epoch();
         replica.length = file.length();
         replica.certificate = file.certificate();
@@ -157,6 +160,7 @@ public final class ReplicaStore implements AutoCloseable {
                 return new Result(Outcome.STALE_EPOCH, existing.length, existing.closed);
             }
             if (existing.epoch == epoch && existing.corruption == null) {
+                existing.reloaded = false; // its master claims it again
                 return new Result(Outcome.OK, existing.length, existing.closed);
             }
             drop(key, existing);
@@ -238,6 +242,26 @@ public final class ReplicaStore implements AutoCloseable {
         replica.closed = true;
         scheduleFlush(key, replica);
         return new Result(Outcome.OK, replica.length, true);
+    }
+
+    /**
+     * Drops the replicas of {@code masterId} reloaded at start whose segments are no longer in
+     * its log (freed while this backup was down, so their free never arrived). Replicas opened
+     * since are the master's current ones and are kept.
+     *
+     * @param inLog the ids of the segments in the master's log now
+     * @return how many replicas were dropped
+     */
+    public synchronized int retainOnly(long masterId, java.util.Set<Long> inLog) {
+        int dropped = 0;
+        for (Map.Entry<Key, Replica> e : new ArrayList<>(replicas.entrySet())) {
+            if (e.getKey().masterId() == masterId && e.getValue().reloaded
+                    && !inLog.contains(e.getKey().segmentId())) {
+                drop(e.getKey(), e.getValue());
+                dropped++;
+            }
+        }
+        return dropped;
     }
 
     /** Drops a replica its master freed (or one replaced by a higher epoch). */

@@ -154,6 +154,9 @@ public final class FerriteServer implements AutoCloseable {
         List<String> services = context.backup() ? List.of("master", "backup") : SERVICES;
         ServerId id = membership.register(context.stableName(address), address, services, context.failureDomain(),
                 replicationChannel);
+        if (replicaStore != null && !replicaStore.list().isEmpty()) {
+            rpcPool.execute(this::dropReplicasMastersFreed);
+        }
         LOG.info("server {} of cluster '{}' serving at {} ({}); metrics {}", id, context.cluster(), address,
                 context, metricsEndpoint == null ? "off" : "at http://" + metricsEndpoint.address()
                         + MetricsEndpoint.PATH);
@@ -172,6 +175,41 @@ public final class FerriteServer implements AutoCloseable {
         replicationChannel = AeronTransport.udpChannel(context.advertisedHost(), port);
         backupService = new BackupService(aeron.aeron(), AeronTransport.udpChannel(context.listenHost(), port),
                 replicaStore, this::selfId, this::masterIsLive);
+    }
+
+    /**
+     * After a restart: asks each live master whose replicas were reloaded for the segments in
+     * its log, and drops the replicas of segments it freed meanwhile (their frees never came).
+     * Replicas of masters not UP are kept: crash recovery may need them.
+     */
+    private void dropReplicasMastersFreed() {
+        java.util.Set<Long> masters = new java.util.TreeSet<>();
+        replicaStore.list().forEach(r -> masters.add(r.masterId()));
+        for (long masterId : masters) {
+            Optional<io.ferrite.proto.v1.ServerInfo> master = membership.registry().server(ServerId.of(masterId));
+            if (master.isEmpty() || master.get().getStatus() != io.ferrite.proto.v1.ServerStatus.UP) {
+                continue;
+            }
+            io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+                    .forTarget(master.get().getAddress()).usePlaintext().build();
+            try {
+                var stats = ControlServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .serverStats(io.ferrite.proto.v1.ServerStatsRequest.getDefaultInstance());
+                if (stats.getServerId() != masterId) {
+                    continue; // another generation answers at that address now
+                }
+                int dropped = replicaStore.retainOnly(masterId, new java.util.HashSet<>(stats.getLogSegmentIdsList()));
+                if (dropped > 0) {
+                    LOG.info("backup: dropped {} replica(s) of master {} that it freed while this server was down",
+                            dropped, ServerId.of(masterId));
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("backup: could not ask master {} which segments it holds (its replicas are kept): {}",
+                        ServerId.of(masterId), e.toString());
+            } finally {
+                channel.shutdownNow();
+            }
+        }
     }
 
     private long selfId() {

@@ -359,6 +359,65 @@ class ReplicationTest {
         assertThat(restartedId).isNotEqualTo(0);
     }
 
+    /**
+     * A backup that was down while its masters cleaned (and freed segments it held) drops, once
+     * back, the reloaded replicas its masters no longer list: their frees never reached it.
+     */
+    @Test
+    void aRestartedBackupDropsReplicasItsMastersFreedWhileItWasDown() throws Exception {
+        start(4, 2, i -> "server-" + (i == 4 ? 3 : i), i -> "rack-" + (i == 4 ? 3 : i));
+        client.createTable("freed", 3);
+        Table table = client.table("freed");
+        Random random = new Random(SEED);
+        overwrite(table, random, 150);
+        FerriteServer backup = cluster.server(3);
+        long backupId = backup.serverId().orElseThrow().asLong();
+        List<ReplicaInfo> held = backup.replicaStore().orElseThrow().list();
+        assertThat(held).isNotEmpty();
+        cluster.stopServer(backup);
+        overwrite(table, random, 900); // the cleaner frees segments the stopped backup held
+        List<ReplicaInfo> freedMeanwhile = held.stream().filter(r -> cluster.servers().stream()
+                .filter(m -> m.serverId().orElseThrow().asLong() == r.masterId())
+                .noneMatch(m -> m.engine().log().containsSegment(r.segmentId()))).toList();
+        assertThat(freedMeanwhile).as("segments the stopped backup held that its masters freed").isNotEmpty();
+        FerriteServer restarted = cluster.startServer();
+        assertThat(restarted.serverId().orElseThrow().asLong()).isNotEqualTo(backupId);
+        Awaitility.await("only segments in the masters' logs").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            for (FerriteServer master : cluster.servers()) {
+                if (master == restarted) {
+                    continue;
+                }
+                long masterId = master.serverId().orElseThrow().asLong();
+                Set<Long> inLog = new HashSet<>();
+                for (LogSegment s : new ArrayList<>(master.engine().log().segments())) {
+                    inLog.add(s.id());
+                }
+                for (ReplicaInfo r : restarted.replicaStore().orElseThrow().list(masterId)) {
+                    assertThat(inLog).as("segment %d of master %d", r.segmentId(), masterId).contains(r.segmentId());
+                }
+            }
+            for (ReplicaInfo gone : freedMeanwhile) {
+                assertThat(restarted.replicaStore().orElseThrow().list(gone.masterId()))
+                        .extracting(ReplicaInfo::segmentId).doesNotContain(gone.segmentId());
+            }
+        });
+    }
+
+    /** {@code batches} batches of 64 distinct keys of 2,000, written concurrently, values up to 3 KB. */
+    private static void overwrite(Table table, Random random, int batches) {
+        for (int batch = 0; batch < batches; batch++) {
+            Map<String, java.util.concurrent.CompletableFuture<?>> inFlight = new HashMap<>();
+            while (inFlight.size() < 64) {
+                String key = "key-" + random.nextInt(2_000);
+                if (!inFlight.containsKey(key)) {
+                    inFlight.put(key, table.writeAsync(utf8(key), utf8("v" + batch + "x".repeat(random.nextInt(3_000)))));
+                }
+            }
+            java.util.concurrent.CompletableFuture.allOf(inFlight.values()
+                    .toArray(new java.util.concurrent.CompletableFuture<?>[0])).join();
+        }
+    }
+
     /** Each master's segments go to backups other than itself, two of them, on distinct servers. */
     @Test
     void replicasAreOnDistinctServersOtherThanTheMaster() throws Exception {
