@@ -6,6 +6,7 @@ import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
+import io.ferrite.proto.ReplicationStreams;
 import io.ferrite.proto.replication.AppendReplicaDecoder;
 import io.ferrite.proto.replication.BooleanType;
 import io.ferrite.proto.replication.CloseReplicaDecoder;
@@ -42,10 +43,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class BackupService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BackupService.class);
-    /** Aeron stream id of master-to-backup messages. */
-    public static final int REQUEST_STREAM_ID = 7101;
-    /** Aeron stream id of backup-to-master answers. */
-    public static final int REPLY_STREAM_ID = 7102;
     /** How long an answer may wait for a back-pressured or not yet connected reply channel. */
     private static final long REPLY_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(200);
     private static final int MAX_REPLY_CHANNELS = 1024;
@@ -99,7 +96,7 @@ public final class BackupService implements AutoCloseable {
         this.store = store;
         this.backupId = backupId;
         this.masterAllowed = masterAllowed;
-        this.subscription = aeron.addSubscription(channel, REQUEST_STREAM_ID);
+        this.subscription = aeron.addSubscription(channel, ReplicationStreams.REQUESTS);
         this.assembler = new io.aeron.FragmentAssembler(this::onMessage);
         this.thread = threads.newThread(this::run);
         thread.setName("ferrite-backup-rx");
@@ -197,7 +194,7 @@ public final class BackupService implements AutoCloseable {
                 return;
             }
             replyChannels.put(masterId, channel);
-            replies.put(masterId, aeron.addExclusivePublication(channel, REPLY_STREAM_ID));
+            replies.put(masterId, aeron.addExclusivePublication(channel, ReplicationStreams.REPLIES));
         }
         if (!masterAllowed.test(masterId)) {
             sendReject(masterId, segmentId, epoch, RejectReason.NOT_IN_CLUSTER, 0, correlation);

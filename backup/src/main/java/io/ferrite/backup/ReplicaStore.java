@@ -63,6 +63,8 @@ public final class ReplicaStore implements AutoCloseable {
         String corruption;
         /** Found on disk at start (not opened by a master since). */
         boolean reloaded;
+        /** The flusher is writing the buffer out: it, not drop(), releases the buffer. */
+        boolean flushing;
     }
 
     private final Path bufferDir;
@@ -162,6 +164,10 @@ public final class ReplicaStore implements AutoCloseable {
             if (existing.epoch == epoch && existing.corruption == null) {
                 existing.reloaded = false; // its master claims it again
                 return new Result(Outcome.OK, existing.length, existing.closed);
+            }
+            if (existing.flushing) {
+                // Its buffer file is being written out; a new one cannot take its name yet.
+                return new Result(Outcome.NO_BUFFER_FREE, 0, false);
             }
             drop(key, existing);
         }
@@ -277,7 +283,7 @@ public final class ReplicaStore implements AutoCloseable {
 
     private void drop(Key key, Replica replica) {
         replicas.remove(key);
-        if (replica.buffer != null) {
+        if (replica.buffer != null && !replica.flushing) {
             Path path = replica.buffer.path();
             replica.buffer.close();
             replica.buffer = null;
@@ -305,7 +311,11 @@ public final class ReplicaStore implements AutoCloseable {
         flusher.execute(() -> flush(key, replica));
     }
 
-    /** Writes a closed replica to the backup directory, forces it, then releases its buffer. */
+    /**
+     * Writes a closed replica to the backup directory and forces it, outside the store's lock
+     * (appends of other replicas go on meanwhile), then releases its buffer. A replica freed
+     * during the write leaves its buffer to this method, which then deletes both files.
+     */
     private void flush(Key key, Replica replica) {
         ReplicaFile buffer;
         synchronized (this) {
@@ -313,28 +323,35 @@ public final class ReplicaStore implements AutoCloseable {
                 return; // freed or replaced meanwhile
             }
             buffer = replica.buffer;
+            replica.flushing = true;
         }
         Path target = backupDir.resolve(fileName(key.masterId(), key.segmentId()));
+        IOException failure = null;
         try {
-            // The buffer cannot change (the replica is closed) and is not unmapped while we hold it:
-            // drop() takes the lock, and we re-check under it before releasing.
-            synchronized (this) {
-                if (replicas.get(key) != replica) {
-                    return;
-                }
-                buffer.writeTo(target);
+            buffer.writeTo(target); // a closed replica's bytes no longer change
+        } catch (IOException e) {
+            failure = e;
+        }
+        synchronized (this) {
+            replica.flushing = false;
+            boolean dropped = replicas.get(key) != replica;
+            if (failure != null && !dropped) {
+                LOG.error("flush of replica {} of master {} to {} failed (kept in its buffer): {}", key.segmentId(),
+                        key.masterId(), target, failure.toString());
+                return;
+            }
+            if (dropped) {
+                deleteQuietly(target);
+            } else {
                 replica.flushed = target;
                 flushedReplicas++;
                 flushedBytes += replica.length;
-                Path bufferPath = buffer.path();
-                buffer.close();
-                replica.buffer = null;
-                buffersInUse--;
-                deleteQuietly(bufferPath);
             }
-        } catch (IOException e) {
-            LOG.error("flush of replica {} of master {} to {} failed (kept in its buffer): {}", key.segmentId(),
-                    key.masterId(), target, e.toString());
+            Path bufferPath = buffer.path();
+            buffer.close();
+            replica.buffer = null;
+            buffersInUse--;
+            deleteQuietly(bufferPath);
         }
     }
 

@@ -8,6 +8,7 @@ import io.aeron.FragmentAssembler;
 import io.aeron.Subscription;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import io.ferrite.proto.ReplicationStreams;
 import io.ferrite.proto.replication.AppendReplicaEncoder;
 import io.ferrite.proto.replication.MessageHeaderDecoder;
 import io.ferrite.proto.replication.MessageHeaderEncoder;
@@ -49,8 +50,8 @@ class BackupServiceTest {
              Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
              ReplicaStore store = new ReplicaStore(dir.resolve("buffers"), dir.resolve("backup"), 4);
              BackupService backup = new BackupService(aeron, REQUESTS, store, () -> 9L << 32, id -> id == MASTER);
-             ExclusivePublication requests = aeron.addExclusivePublication(REQUESTS, BackupService.REQUEST_STREAM_ID);
-             Subscription replies = aeron.addSubscription(REPLIES, BackupService.REPLY_STREAM_ID)) {
+             ExclusivePublication requests = aeron.addExclusivePublication(REQUESTS, ReplicationStreams.REQUESTS);
+             Subscription replies = aeron.addSubscription(REPLIES, ReplicationStreams.REPLIES)) {
             List<Answer> answers = new ArrayList<>();
             MessageHeaderDecoder header = new MessageHeaderDecoder();
             ReplicaAckDecoder ack = new ReplicaAckDecoder();

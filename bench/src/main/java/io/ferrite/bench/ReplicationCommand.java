@@ -11,6 +11,7 @@ import io.ferrite.client.ClientOptions;
 import io.ferrite.client.Ferrite;
 import io.ferrite.client.FerriteClient;
 import io.ferrite.client.Table;
+import io.ferrite.proto.ReplicationStreams;
 import io.ferrite.proto.replication.AppendReplicaEncoder;
 import io.ferrite.proto.replication.FreeReplicaEncoder;
 import io.ferrite.proto.replication.MessageHeaderDecoder;
@@ -22,10 +23,8 @@ import io.ferrite.server.local.LocalContext;
 import io.ferrite.server.local.StartFailure;
 import io.ferrite.server.replication.AeronTransport;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -149,13 +148,7 @@ public final class ReplicationCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "%nsegment streaming: %d segments of %d MiB, %.0f MB/s%n%n", count,
                 SEGMENT_BYTES >> 20, mbps);
         json.add(String.format(Locale.ROOT, "{\"segmentStreamMBps\":%.1f,\"segments\":%d}", mbps, count));
-        Path absolute = jsonFile.toAbsolutePath();
-        if (absolute.getParent() != null) {
-            Files.createDirectories(absolute.getParent());
-        }
-        Path temporary = absolute.resolveSibling(absolute.getFileName() + ".tmp");
-        Files.writeString(temporary, "[\n  " + String.join(",\n  ", json) + "\n]\n", StandardCharsets.UTF_8);
-        Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        RpcCommand.writeAtomically(jsonFile, "[\n  " + String.join(",\n  ", json) + "\n]\n");
         out.println("JSON written to " + jsonFile);
         return failed ? 1 : 0;
     }
@@ -187,8 +180,8 @@ public final class ReplicationCommand implements Callable<Integer> {
                      id -> true)) {
             Aeron aeron = transport.aeron();
             try (ExclusivePublication publication = aeron.addExclusivePublication(backupChannel,
-                    BackupService.REQUEST_STREAM_ID);
-                 Subscription replies = aeron.addSubscription(replyChannel, BackupService.REPLY_STREAM_ID)) {
+                    ReplicationStreams.REQUESTS);
+                 Subscription replies = aeron.addSubscription(replyChannel, ReplicationStreams.REPLIES)) {
                 UnsafeBuffer buffer = new UnsafeBuffer(new byte[CHUNK_BYTES + 512]);
                 byte[] chunk = new byte[CHUNK_BYTES];
                 ThreadLocalRandom.current().nextBytes(chunk);

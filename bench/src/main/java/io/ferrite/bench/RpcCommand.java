@@ -403,12 +403,17 @@ public final class RpcCommand implements Callable<Integer> {
             json.append(i + 1 < results.size() ? ",\n" : "\n");
         }
         json.append("]\n");
+        writeAtomically(file, json.toString());
+    }
+
+    /** Writes {@code text} to {@code file} through a temporary sibling and an atomic rename. */
+    static void writeAtomically(Path file, String text) throws IOException {
         Path absolute = file.toAbsolutePath();
         if (absolute.getParent() != null) {
             Files.createDirectories(absolute.getParent());
         }
         Path temporary = absolute.resolveSibling(absolute.getFileName() + ".tmp");
-        Files.writeString(temporary, json, StandardCharsets.UTF_8);
+        Files.writeString(temporary, text, StandardCharsets.UTF_8);
         Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 

@@ -11,6 +11,7 @@ import io.ferrite.master.epoch.EpochManager;
 import io.ferrite.master.log.LogSegment;
 import io.ferrite.master.log.MasterLog;
 import io.ferrite.master.log.ReplicationHook;
+import io.ferrite.proto.ReplicationStreams;
 import io.ferrite.proto.replication.AppendReplicaEncoder;
 import io.ferrite.proto.replication.BooleanType;
 import io.ferrite.proto.replication.CloseReplicaEncoder;
@@ -67,10 +68,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReplicaManager implements ReplicationHook, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaManager.class);
-    /** Aeron stream id of master-to-backup messages (the backup's subscription). */
-    public static final int REQUEST_STREAM_ID = 7101;
-    /** Aeron stream id of backup-to-master answers. */
-    public static final int REPLY_STREAM_ID = 7102;
     /**
      * Appends one replica may have unanswered. Each carries everything written since the one
      * before (group commit); more than one in flight keeps the link busy while answers travel.
@@ -283,7 +280,7 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
         this.ackTimeoutNs = ackTimeout.toNanos();
         this.chunk = new byte[maxChunkBytes];
         this.sendBuffer = new UnsafeBuffer(new byte[maxChunkBytes + 256]);
-        this.replies = aeron.addSubscription(replyChannel, REPLY_STREAM_ID);
+        this.replies = aeron.addSubscription(replyChannel, ReplicationStreams.REPLIES);
         this.thread = threads.newThread(this::run);
         thread.setName("ferrite-replication");
         thread.setDaemon(true);
@@ -628,7 +625,7 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
 
     private ExclusivePublication publication(Backup backup) {
         return publications.computeIfAbsent(backup.serverId(),
-                id -> aeron.addExclusivePublication(backup.channel(), REQUEST_STREAM_ID));
+                id -> aeron.addExclusivePublication(backup.channel(), ReplicationStreams.REQUESTS));
     }
 
     private boolean offer(Replica r, int length) {
