@@ -18,7 +18,9 @@ import io.ferrite.proto.replication.RejectReason;
 import io.ferrite.proto.replication.ReplicaAckEncoder;
 import io.ferrite.proto.replication.ReplicaRejectEncoder;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -32,11 +34,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The backup's end of replication: one Aeron subscription that every master publishes to,
+ * The backup's end of replication: Aeron subscriptions that masters publish to (a UDP channel
+ * for every master, and an IPC stream for masters that share this server's media driver),
  * decoded with the SBE codecs of {@code replication.xml}, applied to the {@link ReplicaStore},
- * and answered with an acknowledgement or a rejection on the reply channel that the master
- * named when it opened the replica. One thread polls (with a backing-off idle strategy, so an
- * idle backup costs next to no CPU).
+ * and answered with an acknowledgement or a rejection on the reply endpoint that the master
+ * named when it opened the replica. One thread polls them all (with a backing-off idle
+ * strategy, so an idle backup costs next to no CPU).
  *
  * <p>Masters the cluster does not list as live ({@code masterAllowed} false: crashed, removed
  * or unknown) get {@link RejectReason#NOT_IN_CLUSTER} for every message but free.
@@ -48,7 +51,10 @@ public final class BackupService implements AutoCloseable {
     private static final int MAX_REPLY_CHANNELS = 1024;
 
     private final Aeron aeron;
-    private final Subscription subscription;
+    private final List<Subscription> subscriptions = new ArrayList<>();
+    /** Fragments received per subscription, in the order of the endpoints given. */
+    private final java.util.concurrent.atomic.AtomicLongArray received;
+    private final List<ReplicationStreams.Endpoint> endpoints;
     private final ReplicaStore store;
     private final LongSupplier backupId;
     private final LongPredicate masterAllowed;
@@ -56,9 +62,9 @@ public final class BackupService implements AutoCloseable {
     private final IdleStrategy idle = new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1),
             TimeUnit.MICROSECONDS.toNanos(200));
     private final io.aeron.FragmentAssembler assembler;
-    /** Reply publications by master id (the channel comes with the master's opens). */
+    /** Reply publications by master id (the endpoint comes with the master's opens). */
     private final Map<Long, ExclusivePublication> replies = new HashMap<>();
-    private final Map<Long, String> replyChannels = new HashMap<>();
+    private final Map<Long, ReplicationStreams.Endpoint> replyEndpoints = new HashMap<>();
     private final MessageHeaderDecoder header = new MessageHeaderDecoder();
     private final OpenReplicaDecoder open = new OpenReplicaDecoder();
     private final AppendReplicaDecoder append = new AppendReplicaDecoder();
@@ -79,24 +85,33 @@ public final class BackupService implements AutoCloseable {
      * Subscribes and starts polling.
      *
      * @param aeron         a connected Aeron client
-     * @param channel       the channel masters publish to, e.g. {@code aeron:udp?endpoint=127.0.0.1:40123}
+     * @param endpoints     where masters publish to, e.g. {@code aeron:udp?endpoint=127.0.0.1:40123}
+     *                      stream {@link ReplicationStreams#REQUESTS} (at least one)
      * @param store         where replicas go
      * @param backupId      this server's id (read per answer: it is known only once registered)
      * @param masterAllowed whether a master id is live in the cluster
      */
-    public BackupService(Aeron aeron, String channel, ReplicaStore store, LongSupplier backupId,
-                         LongPredicate masterAllowed) {
-        this(aeron, channel, store, backupId, masterAllowed, Thread.ofPlatform().daemon().factory());
+    public BackupService(Aeron aeron, List<ReplicationStreams.Endpoint> endpoints, ReplicaStore store,
+                         LongSupplier backupId, LongPredicate masterAllowed) {
+        this(aeron, endpoints, store, backupId, masterAllowed, Thread.ofPlatform().daemon().factory());
     }
 
     /** As above, with the factory of the receiving thread (e.g. one that lowers timer slack). */
-    public BackupService(Aeron aeron, String channel, ReplicaStore store, LongSupplier backupId,
-                         LongPredicate masterAllowed, java.util.concurrent.ThreadFactory threads) {
+    public BackupService(Aeron aeron, List<ReplicationStreams.Endpoint> endpoints, ReplicaStore store,
+                         LongSupplier backupId, LongPredicate masterAllowed,
+                         java.util.concurrent.ThreadFactory threads) {
+        if (endpoints.isEmpty()) {
+            throw new IllegalArgumentException("a backup service needs at least one endpoint");
+        }
         this.aeron = aeron;
         this.store = store;
         this.backupId = backupId;
         this.masterAllowed = masterAllowed;
-        this.subscription = aeron.addSubscription(channel, ReplicationStreams.REQUESTS);
+        this.endpoints = List.copyOf(endpoints);
+        this.received = new java.util.concurrent.atomic.AtomicLongArray(endpoints.size());
+        for (ReplicationStreams.Endpoint endpoint : endpoints) {
+            subscriptions.add(aeron.addSubscription(endpoint.channel(), endpoint.streamId()));
+        }
         this.assembler = new io.aeron.FragmentAssembler(this::onMessage);
         this.thread = threads.newThread(this::run);
         thread.setName("ferrite-backup-rx");
@@ -109,7 +124,14 @@ public final class BackupService implements AutoCloseable {
         while (running) {
             int work;
             try {
-                work = subscription.poll(handler, 16);
+                work = 0;
+                for (int i = 0; i < subscriptions.size(); i++) {
+                    int fragments = subscriptions.get(i).poll(handler, 16);
+                    if (fragments > 0) {
+                        received.addAndGet(i, fragments);
+                        work += fragments;
+                    }
+                }
             } catch (RuntimeException e) {
                 if (!running) {
                     return;
@@ -183,8 +205,16 @@ public final class BackupService implements AutoCloseable {
         long epoch = open.epoch();
         int capacity = (int) open.capacityBytes();
         long correlation = open.correlationId();
+        int replyStream = open.replyStreamId();
         String channel = open.replyChannel();
-        if (!channel.equals(replyChannels.get(masterId))) {
+        ReplicationStreams.Endpoint reply;
+        try {
+            reply = new ReplicationStreams.Endpoint(channel, replyStream);
+        } catch (IllegalArgumentException e) {
+            LOG.warn("dropped an open from master {}: {}", masterId, e.getMessage());
+            return;
+        }
+        if (!reply.equals(replyEndpoints.get(masterId))) {
             ExclusivePublication previous = replies.remove(masterId);
             if (previous != null) {
                 previous.close();
@@ -193,8 +223,15 @@ public final class BackupService implements AutoCloseable {
                 LOG.warn("too many masters; not answering {}", masterId);
                 return;
             }
-            replyChannels.put(masterId, channel);
-            replies.put(masterId, aeron.addExclusivePublication(channel, ReplicationStreams.REPLIES));
+            try {
+                replies.put(masterId, aeron.addExclusivePublication(reply.channel(), reply.streamId()));
+                replyEndpoints.put(masterId, reply);
+            } catch (RuntimeException e) { // a malformed channel: Aeron refuses it
+                replyEndpoints.remove(masterId);
+                LOG.warn("dropped an open from master {}: cannot answer on {} stream {}: {}", masterId,
+                        reply.channel(), reply.streamId(), e.getMessage());
+                return;
+            }
         }
         if (!masterAllowed.test(masterId)) {
             sendReject(masterId, segmentId, epoch, RejectReason.NOT_IN_CLUSTER, 0, correlation);
@@ -318,6 +355,15 @@ public final class BackupService implements AutoCloseable {
         return messages.get();
     }
 
+    /** Fragments received over {@code aeron:ipc} (from masters that share this backup's media driver). */
+    public long ipcFragments() {
+        long sum = 0;
+        for (int i = 0; i < endpoints.size(); i++) {
+            sum += endpoints.get(i).ipc() ? received.get(i) : 0;
+        }
+        return sum;
+    }
+
     /** Messages refused. */
     public long rejected() {
         return rejected.get();
@@ -345,6 +391,6 @@ public final class BackupService implements AutoCloseable {
             publication.close();
         }
         replies.clear();
-        subscription.close();
+        subscriptions.forEach(Subscription::close);
     }
 }

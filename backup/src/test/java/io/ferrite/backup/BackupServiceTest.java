@@ -49,7 +49,8 @@ class BackupServiceTest {
         try (MediaDriver driver = MediaDriver.launchEmbedded(driverContext);
              Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
              ReplicaStore store = new ReplicaStore(dir.resolve("buffers"), dir.resolve("backup"), 4);
-             BackupService backup = new BackupService(aeron, REQUESTS, store, () -> 9L << 32, id -> id == MASTER);
+             BackupService backup = new BackupService(aeron,
+                     List.of(new ReplicationStreams.Endpoint(REQUESTS, ReplicationStreams.REQUESTS)), store, () -> 9L << 32, id -> id == MASTER);
              ExclusivePublication requests = aeron.addExclusivePublication(REQUESTS, ReplicationStreams.REQUESTS);
              Subscription replies = aeron.addSubscription(REPLIES, ReplicationStreams.REPLIES)) {
             List<Answer> answers = new ArrayList<>();
@@ -88,8 +89,15 @@ class BackupServiceTest {
             buffer.putInt(full - 16 - 4, Integer.MAX_VALUE, java.nio.ByteOrder.LITTLE_ENDIAN);
             offer(requests, buffer, full);
 
+            // An open whose reply channel is not an Aeron channel: nobody to answer, nothing opened.
+            int length = new OpenReplicaEncoder().wrapAndApplyHeader(buffer, 0, encoder).masterId(MASTER)
+                    .segmentId(13).epoch(1).capacityBytes(1 << 20).correlationId(13)
+                    .replyStreamId(ReplicationStreams.REPLIES).replyChannel("udp://nowhere").encodedLength()
+                    + MessageHeaderEncoder.ENCODED_LENGTH;
+            offer(requests, buffer, length);
+
             // Then a valid open from a known master, and one from an unknown master.
-            int length = open(buffer, encoder, MASTER, 11);
+            length = open(buffer, encoder, MASTER, 11);
             offer(requests, buffer, length);
             length = open(buffer, encoder, MASTER + 1, 12);
             offer(requests, buffer, length);
@@ -111,7 +119,8 @@ class BackupServiceTest {
 
     private static int open(UnsafeBuffer buffer, MessageHeaderEncoder encoder, long master, long segment) {
         return new OpenReplicaEncoder().wrapAndApplyHeader(buffer, 0, encoder).masterId(master).segmentId(segment)
-                .epoch(1).capacityBytes(1 << 20).correlationId(segment).replyChannel(REPLIES).encodedLength()
+                .epoch(1).capacityBytes(1 << 20).correlationId(segment)
+                .replyStreamId(ReplicationStreams.REPLIES).replyChannel(REPLIES).encodedLength()
                 + MessageHeaderEncoder.ENCODED_LENGTH;
     }
 

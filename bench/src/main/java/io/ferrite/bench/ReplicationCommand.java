@@ -171,13 +171,14 @@ public final class ReplicationCommand implements Callable<Integer> {
                 "ferrite-bench-stream-");
         int backupPort = AeronTransport.udpPort("127.0.0.1", 0);
         int replyPort = AeronTransport.udpPort("127.0.0.1", 0);
-        String backupChannel = AeronTransport.udpChannel("127.0.0.1", backupPort);
-        String replyChannel = AeronTransport.udpChannel("127.0.0.1", replyPort);
         long master = 1L << 32;
-        try (AeronTransport transport = AeronTransport.launch(dir.resolve("aeron"));
+        try (AeronTransport transport = AeronTransport.launch(dir.resolve("aeron"), AeronTransport.Options.DEFAULT);
              ReplicaStore store = new ReplicaStore(dir.resolve("buffers"), dir.resolve("backup"), 8);
-             BackupService backup = new BackupService(transport.aeron(), backupChannel, store, () -> 2L << 32,
-                     id -> true)) {
+             BackupService backup = new BackupService(transport.aeron(), List.of(new ReplicationStreams.Endpoint(
+                     transport.udpChannel("127.0.0.1", backupPort), ReplicationStreams.REQUESTS)), store,
+                     () -> 2L << 32, id -> true)) {
+            String backupChannel = transport.udpChannel("127.0.0.1", backupPort);
+            String replyChannel = transport.udpChannel("127.0.0.1", replyPort);
             Aeron aeron = transport.aeron();
             try (ExclusivePublication publication = aeron.addExclusivePublication(backupChannel,
                     ReplicationStreams.REQUESTS);
@@ -206,7 +207,8 @@ public final class ReplicationCommand implements Callable<Integer> {
                     long segment = s + 3;
                     int length = new OpenReplicaEncoder().wrapAndApplyHeader(buffer, 0, header).masterId(master)
                             .segmentId(segment).epoch(1).capacityBytes(SEGMENT_BYTES).correlationId(segment)
-                            .replyChannel(replyChannel).encodedLength() + MessageHeaderEncoder.ENCODED_LENGTH;
+                            .replyStreamId(ReplicationStreams.REPLIES).replyChannel(replyChannel).encodedLength()
+                            + MessageHeaderEncoder.ENCODED_LENGTH;
                     offer(publication, buffer, length);
                     await(replies, handler, acked, segment, 0);
                     AppendReplicaEncoder append = new AppendReplicaEncoder();

@@ -2,12 +2,11 @@ package io.ferrite.server;
 
 import io.ferrite.coordinator.registry.ServerId;
 import io.ferrite.backup.BackupService;
-import io.ferrite.backup.ReplicaInfo;
 import io.ferrite.backup.ReplicaStore;
 import io.ferrite.master.EngineContext;
 import io.ferrite.master.EngineStats;
 import io.ferrite.master.replication.ReplicaManager;
-import io.ferrite.server.replication.AeronTransport;
+import io.ferrite.server.replication.ReplicationServices;
 import io.ferrite.master.ObjectManager;
 import io.ferrite.proto.v1.ControlServiceGrpc;
 import io.ferrite.proto.v1.DataServiceGrpc;
@@ -44,28 +43,25 @@ import org.slf4j.LoggerFactory;
 /**
  * A server hosting the master service: the engine ({@link ObjectManager}), the data and
  * control services over gRPC, membership and fencing through ZooKeeper ({@link Membership}),
- * and the Prometheus endpoint. The backup service joins it with the replication issue.
+ * the Prometheus endpoint, and its part in replication ({@link ReplicationServices}: the backup
+ * service and the master's replica manager, as configured).
  *
- * <p>Start-up: engine, gRPC server (so the port is known), metrics endpoint, ZooKeeper session
- * and registration under the stable name as services {@code ["master"]}. Until registered the
+ * <p>Start-up: replication (a backup reloads its replicas), engine, gRPC server (so the port is
+ * known), metrics endpoint, ZooKeeper session and registration under the stable name as
+ * services {@code ["master"]} or {@code ["master", "backup"]}. Until registered the
  * server owns no tablets and its lease is not valid, so it serves no data. Data calls run on
  * the transport threads ({@code data-executor=direct}, the default) or a bounded pool;
  * Enumerate streams and control calls always run on the pool, as they may take long.
  *
  * <p>Stop ({@link #close()}): the lease closes (data calls are refused at once), the gRPC server
  * drains for {@code shutdown-grace-ms} and is then cut, the liveness node and session go (the
- * coordinator declares the server CRASHED: in this version memory is the only copy), and the
+ * coordinator declares the server CRASHED; with replicas > 0 its backups hold its log), and the
  * engine's memory is released only after no call can still run.
  */
 public final class FerriteServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FerriteServer.class);
-    /** The services this server registers: the master only, until the backup service exists. */
+    /** The services a server registers with {@code backup=off}. */
     public static final List<String> SERVICES = List.of("master");
-
-    /** Most log bytes in one replication message. */
-    static final int REPLICATION_CHUNK_BYTES = 1 << 20;
-    /** How long a backup may take to answer before the master resends, then replaces it. */
-    static final long REPLICATION_ACK_TIMEOUT_MS = 500;
 
     private final ServerContext context;
     private final TabletSet tablets = new TabletSet();
@@ -75,11 +71,7 @@ public final class FerriteServer implements AutoCloseable {
     private final ErrorReporter errors;
     private final OpMetrics opMetrics;
     private ObjectManager engine;
-    private AeronTransport aeron;
-    private ReplicaStore replicaStore;
-    private BackupService backupService;
-    private ReplicaManager replicaManager;
-    private String replicationChannel = "";
+    private ReplicationServices replication;
     private ExecutorService rpcPool;
     private Server grpc;
     private Membership membership;
@@ -116,25 +108,9 @@ public final class FerriteServer implements AutoCloseable {
 
     private void startUp() throws IOException, InterruptedException {
         EngineContext engineContext = context.engineContext(tablets);
-        if (context.needsAeron()) {
-            aeron = context.externalDriver() ? AeronTransport.connect(context.aeronDir())
-                    : AeronTransport.launch(context.aeronDir());
-        }
-        if (context.backup()) {
-            startBackup();
-        }
-        if (context.replicas() > 0) {
-            int replyPort = AeronTransport.udpPort(context.listenHost(), 0);
-            replicaManager = new ReplicaManager(context.replicas(), aeron.aeron(), this::selfId, this::liveBackups,
-                    AeronTransport.udpChannel(context.advertisedHost(), replyPort), REPLICATION_CHUNK_BYTES,
-                    Duration.ofMillis(REPLICATION_ACK_TIMEOUT_MS));
-            replicaManager.failureDomain(context.failureDomain());
-            engineContext.replicationHook(replicaManager);
-        }
+        replication = ReplicationServices.start(context, this::selfId, engineContext);
         engine = new ObjectManager(engineContext.conclude());
-        if (replicaManager != null) {
-            replicaManager.start(engine.log(), engine.epochs());
-        }
+        replication.attach(engine);
         rpcPool = Executors.newFixedThreadPool(context.rpcThreads(),
                 Thread.ofPlatform().daemon().name("ferrite-rpc-", 0).factory());
         startGrpc();
@@ -148,117 +124,43 @@ public final class FerriteServer implements AutoCloseable {
         membership = Membership.connect(context.zkConnect(), context.cluster(),
                 Duration.ofMillis(context.sessionTimeoutMs()), Duration.ofMillis(context.connectionTimeoutMs()), lease);
         membership.onLost(this::forgetAllTablets);
+        replication.joined(membership, rpcPool);
         gauges = ServerGauges.register(processMetrics.registry(), engine::stats, tablets::size, lease,
                 membership::isConnected, System::nanoTime);
-        io.ferrite.server.metrics.ReplicationMetrics.register(processMetrics.registry(), replicaManager, backupService);
+        io.ferrite.server.metrics.ReplicationMetrics.register(processMetrics.registry(),
+                replication.manager().orElse(null), replication.backup().orElse(null));
         List<String> services = context.backup() ? List.of("master", "backup") : SERVICES;
         ServerId id = membership.register(context.stableName(address), address, services, context.failureDomain(),
-                replicationChannel);
-        if (replicaStore != null && !replicaStore.list().isEmpty()) {
-            rpcPool.execute(this::dropReplicasMastersFreed);
-        }
+                replication.endpoint());
         LOG.info("server {} of cluster '{}' serving at {} ({}); metrics {}", id, context.cluster(), address,
                 context, metricsEndpoint == null ? "off" : "at http://" + metricsEndpoint.address()
                         + MetricsEndpoint.PATH);
-    }
-
-    /** Reloads the replicas on disk (verifying them), then receives replication on a UDP port. */
-    private void startBackup() throws IOException {
-        replicaStore = new ReplicaStore(context.backupBufferDir(), context.backupDir(), context.backupBuffers());
-        List<ReplicaInfo> found = replicaStore.load();
-        long corrupt = found.stream().filter(r -> r.state() == ReplicaInfo.State.CORRUPT).count();
-        if (!found.isEmpty()) {
-            LOG.info("backup: reloaded {} replica(s) from {} and {} ({} corrupt)", found.size(), context.backupDir(),
-                    context.backupBufferDir(), corrupt);
-        }
-        int port = AeronTransport.udpPort(context.listenHost(), context.replicationPort());
-        replicationChannel = AeronTransport.udpChannel(context.advertisedHost(), port);
-        backupService = new BackupService(aeron.aeron(), AeronTransport.udpChannel(context.listenHost(), port),
-                replicaStore, this::selfId, this::masterIsLive);
-    }
-
-    /**
-     * After a restart: asks each live master whose replicas were reloaded for the segments in
-     * its log, and drops the replicas of segments it freed meanwhile (their frees never came).
-     * Replicas of masters not UP are kept: crash recovery may need them.
-     */
-    private void dropReplicasMastersFreed() {
-        java.util.Set<Long> masters = new java.util.TreeSet<>();
-        replicaStore.list().forEach(r -> masters.add(r.masterId()));
-        for (long masterId : masters) {
-            Optional<io.ferrite.proto.v1.ServerInfo> master = membership.registry().server(ServerId.of(masterId));
-            if (master.isEmpty() || master.get().getStatus() != io.ferrite.proto.v1.ServerStatus.UP) {
-                continue;
-            }
-            io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
-                    .forTarget(master.get().getAddress()).usePlaintext().build();
-            try {
-                var stats = ControlServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-                        .serverStats(io.ferrite.proto.v1.ServerStatsRequest.getDefaultInstance());
-                if (stats.getServerId() != masterId) {
-                    continue; // another generation answers at that address now
-                }
-                int dropped = replicaStore.retainOnly(masterId, new java.util.HashSet<>(stats.getLogSegmentIdsList()));
-                if (dropped > 0) {
-                    LOG.info("backup: dropped {} replica(s) of master {} that it freed while this server was down",
-                            dropped, ServerId.of(masterId));
-                }
-            } catch (RuntimeException e) {
-                LOG.warn("backup: could not ask master {} which segments it holds (its replicas are kept): {}",
-                        ServerId.of(masterId), e.toString());
-            } finally {
-                channel.shutdownNow();
-            }
-        }
     }
 
     private long selfId() {
         return lease.serverId().map(ServerId::asLong).orElse(0L);
     }
 
-    /** Whether the cluster lists a master as up (backups refuse replication from anything else). */
-    private boolean masterIsLive(long masterId) {
-        Membership m = membership;
-        return m != null && m.registry().server(ServerId.of(masterId))
-                .map(s -> s.getStatus() == io.ferrite.proto.v1.ServerStatus.UP).orElse(false);
-    }
-
-    /** Live servers with a backup service, as replica targets. */
-    private List<ReplicaManager.Backup> liveBackups() {
-        Membership m = membership;
-        if (m == null) {
-            return List.of();
-        }
-        List<ReplicaManager.Backup> backups = new java.util.ArrayList<>();
-        for (io.ferrite.proto.v1.ServerInfo s : m.registry().servers()) {
-            if (s.getStatus() == io.ferrite.proto.v1.ServerStatus.UP && s.getServicesList().contains("backup")
-                    && !s.getReplicationChannel().isEmpty()) {
-                backups.add(new ReplicaManager.Backup(s.getServerId(), s.getReplicationChannel(), s.getFailureDomain()));
-            }
-        }
-        return backups;
-    }
-
     /** The backup's replica store, if this server runs the backup service (recovery reads, tests). */
     public Optional<ReplicaStore> replicaStore() {
-        return Optional.ofNullable(replicaStore);
+        return replication.store();
     }
 
     /** The backup service, if this server runs it. */
     public Optional<BackupService> backupService() {
-        return Optional.ofNullable(backupService);
+        return replication.backup();
     }
 
     /** The master's replica manager, if it replicates its log. */
     public Optional<ReplicaManager> replicaManager() {
-        return Optional.ofNullable(replicaManager);
+        return replication.manager();
     }
 
     private void startGrpc() throws IOException {
         DataServiceImpl data = new DataServiceImpl(engine, tablets, lease, opMetrics, errors,
-                replicaManager == null ? null : replicaManager::whenDurable);
+                replication.manager().<io.ferrite.server.data.Durability>map(m -> m::whenDurable).orElse(null));
         ControlServiceImpl control = new ControlServiceImpl(engine, tablets, lease, this::stats, errors,
-                Clock.systemUTC(), replicaStore);
+                Clock.systemUTC(), replication.store().orElse(null));
         NettyServerBuilder builder = NettyServerBuilder
                 .forAddress(new InetSocketAddress(context.listenHost(), context.listenPort()))
                 .maxInboundMessageSize(ServerContext.MAX_INBOUND_MESSAGE_BYTES)
@@ -394,14 +296,8 @@ public final class FerriteServer implements AutoCloseable {
         if (membership != null) {
             membership.close();
         }
-        if (backupService != null) {
-            backupService.close();
-        }
-        if (replicaManager != null) {
-            replicaManager.close();
-        }
-        if (replicaStore != null) {
-            replicaStore.close();
+        if (replication != null) {
+            replication.close(); // before the engine: the manager reads the log's memory
         }
         if (rpcPool != null) {
             rpcPool.shutdownNow();
@@ -416,9 +312,6 @@ public final class FerriteServer implements AutoCloseable {
         }
         if (engine != null) {
             engine.close();
-        }
-        if (aeron != null) {
-            aeron.close();
         }
         processMetrics.close();
         LOG.info("server {} stopped", address == null ? "(not started)" : address);

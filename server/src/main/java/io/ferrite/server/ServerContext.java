@@ -49,13 +49,16 @@ public final class ServerContext {
     public static final String BACKUP_BUFFERS = "backup-buffers";
     public static final String AERON_DIR = "aeron-dir";
     public static final String AERON_DRIVER = "aeron-driver";
+    public static final String REPLICATION_TERM_LENGTH = "replication-term-length";
+    public static final String REPLICATION_MTU = "replication-mtu";
+    public static final String REPLICATION_IPC = "replication-ipc";
 
     /** Every setting's name: flags, {@code FERRITE_*} variables and file keys. */
     public static final List<String> SETTINGS = List.of(CLUSTER, ZOOKEEPER, LISTEN_HOST, LISTEN_PORT,
             ADVERTISED_ADDRESS, MEMORY, MEMORY_BACKEND, PMEM_DIR, DATA_DIR, SEGMENT_SIZE, CLEANER_THREADS,
             SERVER_NAME, FAILURE_DOMAIN, METRICS_PORT, SESSION_TIMEOUT_MS, CONNECTION_TIMEOUT_MS, DATA_EXECUTOR,
             RPC_THREADS, SHUTDOWN_GRACE_MS, REPLICAS, BACKUP, REPLICATION_PORT, BACKUP_BUFFER_DIR, BACKUP_DIR,
-            BACKUP_BUFFERS, AERON_DIR, AERON_DRIVER);
+            BACKUP_BUFFERS, AERON_DIR, AERON_DRIVER, REPLICATION_TERM_LENGTH, REPLICATION_MTU, REPLICATION_IPC);
     /** Replica buffers a backup holds at once by default (each one segment, memory-mapped). */
     public static final int DEFAULT_BACKUP_BUFFERS = 32;
 
@@ -119,6 +122,9 @@ public final class ServerContext {
     private int backupBuffers = DEFAULT_BACKUP_BUFFERS;
     private Path aeronDir;
     private boolean externalDriver;
+    private long replicationTermLength = io.ferrite.server.replication.AeronTransport.DEFAULT_TERM_LENGTH;
+    private long replicationMtu = io.ferrite.server.replication.AeronTransport.DEFAULT_MTU;
+    private boolean replicationIpc = true;
     private String advertisedHost;
     private int advertisedPort;
     private boolean concluded;
@@ -163,6 +169,9 @@ public final class ServerContext {
         c.backupBuffers = settings.integer(BACKUP_BUFFERS, c.backupBuffers);
         c.aeronDir = optionalPath(settings.string(AERON_DIR, null));
         c.externalDriver = settings.choice(AERON_DRIVER, "embedded", "embedded", "external").equals("external");
+        c.replicationTermLength = settings.size(REPLICATION_TERM_LENGTH, c.replicationTermLength);
+        c.replicationMtu = settings.size(REPLICATION_MTU, c.replicationMtu);
+        c.replicationIpc = settings.choice(REPLICATION_IPC, "auto", "auto", "off").equals("auto");
         return c;
     }
 
@@ -220,6 +229,15 @@ public final class ServerContext {
         checkPort(REPLICATION_PORT, replicationPort, 0, "0 = any free UDP port");
         if (backupBuffers < 1 || backupBuffers > 65_536) {
             throw new IllegalArgumentException(BACKUP_BUFFERS + ": " + backupBuffers + " is outside 1..65536");
+        }
+        if (replicationTermLength > Integer.MAX_VALUE || replicationMtu > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(replicationTermLength > Integer.MAX_VALUE
+                    ? REPLICATION_TERM_LENGTH + ": " + replicationTermLength + " is above 1g"
+                    : REPLICATION_MTU + ": " + replicationMtu + " is above 65504");
+        }
+        String transportProblem = transportOptions().problem(REPLICATION_TERM_LENGTH, REPLICATION_MTU);
+        if (transportProblem != null) {
+            throw new IllegalArgumentException(transportProblem);
         }
         // Several servers may share a process (tests, embedding): the default names carry a counter.
         String instance = cluster + "-" + ProcessHandle.current().pid() + "-" + INSTANCES.incrementAndGet();
@@ -338,6 +356,31 @@ public final class ServerContext {
     public ServerContext externalDriver(Path directory) {
         this.externalDriver = true;
         this.aeronDir = directory;
+        return this;
+    }
+
+    /** Term length and MTU of the replication channels. */
+    public io.ferrite.server.replication.AeronTransport.Options transportOptions() {
+        return new io.ferrite.server.replication.AeronTransport.Options((int) replicationTermLength,
+                (int) replicationMtu);
+    }
+
+    public ServerContext transportOptions(io.ferrite.server.replication.AeronTransport.Options options) {
+        this.replicationTermLength = options.termLength();
+        this.replicationMtu = options.mtu();
+        return this;
+    }
+
+    /**
+     * Whether replication between a master and a backup that share a media driver goes over
+     * {@code aeron:ipc} (shared memory, no driver thread in between) rather than UDP.
+     */
+    public boolean replicationIpc() {
+        return replicationIpc;
+    }
+
+    public ServerContext replicationIpc(boolean enabled) {
+        this.replicationIpc = enabled;
         return this;
     }
 
@@ -615,6 +658,8 @@ public final class ServerContext {
                 + ", cleaner-threads=" + cleanerThreads + ", server-name=" + (serverName == null ? "(derived)" : serverName)
                 + ", failure-domain=" + failureDomain + ", metrics-port=" + metricsPort + ", data-executor="
                 + dataExecutor.name().toLowerCase(Locale.ROOT) + ", replicas=" + replicas + ", backup="
-                + (backup ? "on" : "off") + "}";
+                + (backup ? "on" : "off") + (needsAeron() ? ", replication-term-length="
+                + Sizes.format(replicationTermLength) + ", replication-mtu=" + replicationMtu + ", replication-ipc="
+                + (replicationIpc ? "auto" : "off") : "") + "}";
     }
 }

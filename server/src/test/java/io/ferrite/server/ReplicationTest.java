@@ -36,17 +36,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Replication end to end in one JVM: real servers, each with an embedded Aeron media driver and
- * a backup service, replicating over UDP on loopback; the SDK writes; the backups' replica
- * stores are inspected directly.
+ * Replication end to end in one JVM: real servers with backup services; the SDK writes; the
+ * backups' replica stores are inspected directly. Two transports: {@link Transport#UDP}, each
+ * server with its own embedded Aeron media driver (as on separate machines), and
+ * {@link Transport#IPC}, all servers on one media driver (as {@code ferrite local} runs them).
  */
 class ReplicationTest {
     private static final long SEED = Long.getLong("ferrite.seed", 0x5EED_0004L);
+
+    /** How the servers of a test reach each other's backups. */
+    enum Transport { UDP, IPC }
+
+    private static final AtomicInteger SHARED_DRIVERS = new AtomicInteger();
 
     @TempDir
     Path dir;
     private InJvmCluster cluster;
     private FerriteClient client;
+    private io.aeron.driver.MediaDriver sharedDriver;
 
     @AfterEach
     void stop() {
@@ -56,21 +63,39 @@ class ReplicationTest {
         if (cluster != null) {
             cluster.close();
         }
+        if (sharedDriver != null) {
+            sharedDriver.close();
+        }
     }
 
     private InJvmCluster start(int servers, int replicas) throws Exception {
-        return start(servers, replicas, i -> "server-" + i, i -> "rack-" + i);
+        return start(servers, replicas, Transport.UDP);
+    }
+
+    private InJvmCluster start(int servers, int replicas, Transport transport) throws Exception {
+        return start(servers, replicas, transport, i -> "server-" + i, i -> "rack-" + i);
     }
 
     /** A cluster whose i-th started server keeps its replicas in {@code dirs(i)}, in domain {@code domains(i)}. */
-    private InJvmCluster start(int servers, int replicas, java.util.function.IntFunction<String> dirs,
+    private InJvmCluster start(int servers, int replicas, Transport transport,
+                               java.util.function.IntFunction<String> dirs,
                                java.util.function.IntFunction<String> domains) throws Exception {
+        if (transport == Transport.IPC) {
+            sharedDriver = io.ferrite.server.replication.AeronTransport.launchDriver(
+                    Path.of("/dev/shm").resolve("ferrite-aeron-test-" + ProcessHandle.current().pid() + "-"
+                            + SHARED_DRIVERS.incrementAndGet()));
+        }
         AtomicInteger index = new AtomicInteger();
         cluster = InJvmCluster.builder().servers(servers).memoryBytes(16L << 20).serverSettings(c -> {
             int i = index.getAndIncrement();
             c.backup(true).replicas(replicas).segmentSizeBytes(2 << 20).failureDomain(domains.apply(i))
                     .backupBufferDir(dir.resolve(dirs.apply(i)).resolve("buffers"))
                     .backupDir(dir.resolve(dirs.apply(i)).resolve("backup"));
+            if (sharedDriver != null) {
+                c.externalDriver(Path.of(sharedDriver.aeronDirectoryName()));
+            } else {
+                c.replicationIpc(false); // own drivers: UDP only, and check that the setting is honoured
+            }
         }).start();
         client = Ferrite.connect(cluster.coordinatorAddress());
         return cluster;
@@ -86,9 +111,10 @@ class ReplicationTest {
      * segment, each must have a replica, and replaying them must give exactly what was
      * acknowledged for that master's tablets.
      */
-    @Test
-    void aStoppedMastersObjectsCanBeRebuiltFromItsBackupsReplicasAlone() throws Exception {
-        start(3, 2);
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Transport.class)
+    void aStoppedMastersObjectsCanBeRebuiltFromItsBackupsReplicasAlone(Transport transport) throws Exception {
+        start(3, 2, transport);
         client.createTable("replicated", 3);
         Table table = client.table("replicated");
         Random random = new Random(SEED);
@@ -152,6 +178,17 @@ class ReplicationTest {
             }
             assertThat(held).isEqualTo(inLog);
         });
+        // Each backup took the victim's replicas over the transport under test, and only over it.
+        for (FerriteServer other : cluster.servers()) {
+            if (other != victim) {
+                long ipc = other.backupService().orElseThrow().ipcFragments();
+                if (transport == Transport.IPC) {
+                    assertThat(ipc).as("fragments over IPC on a shared driver").isPositive();
+                } else {
+                    assertThat(ipc).as("fragments over IPC with a driver per server").isZero();
+                }
+            }
+        }
         cluster.stopServer(victim);
 
         Map<Long, byte[]> replicas = new HashMap<>();
@@ -241,9 +278,10 @@ class ReplicationTest {
      * master gives up on it (two ack timeouts) and replicates the segment elsewhere; then the
      * write is acknowledged, and the head is on two answering backups.
      */
-    @Test
-    void aBackupWithholdingAcksBlocksTheWriteUntilItIsReplaced() throws Exception {
-        start(4, 2);
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Transport.class)
+    void aBackupWithholdingAcksBlocksTheWriteUntilItIsReplaced(Transport transport) throws Exception {
+        start(4, 2, transport);
         client.createTable("withheld", 1);
         Table table = client.table("withheld");
         table.write("first", "v0");
@@ -265,7 +303,7 @@ class ReplicationTest {
         table.write("second", "v1");
         long blockedMs = (System.nanoTime() - t0) / 1_000_000;
         assertThat(blockedMs).as("the write waited for the silent backup to be replaced")
-                .isGreaterThanOrEqualTo(FerriteServer.REPLICATION_ACK_TIMEOUT_MS);
+                .isGreaterThanOrEqualTo(io.ferrite.server.replication.ReplicationServices.ACK_TIMEOUT.toMillis());
         long hungId = hung.serverId().orElseThrow().asLong();
         Set<Long> holders = new HashSet<>();
         for (FerriteServer s : cluster.servers()) {
@@ -291,7 +329,7 @@ class ReplicationTest {
     @Test
     void replicasGoToOtherFailureDomainsFirst() throws Exception {
         String[] racks = {"a", "b", "b", "c"};
-        start(4, 2, i -> "server-" + i, i -> racks[i % racks.length]);
+        start(4, 2, Transport.IPC, i -> "server-" + i, i -> racks[i % racks.length]);
         client.createTable("racks", 4);
         Table table = client.table("racks");
         // Enough to roll every master's head after all four servers are up: placement uses the
@@ -327,7 +365,7 @@ class ReplicationTest {
      */
     @Test
     void aRestartedBackupReloadsItsReplicasAndTakesNewOnes() throws Exception {
-        start(3, 2, i -> "server-" + (i == 3 ? 2 : i), i -> "rack-" + (i == 3 ? 2 : i));
+        start(3, 2, Transport.IPC, i -> "server-" + (i == 3 ? 2 : i), i -> "rack-" + (i == 3 ? 2 : i));
         client.createTable("restart", 2);
         Table table = client.table("restart");
         for (int i = 0; i < 300; i++) {
@@ -365,7 +403,7 @@ class ReplicationTest {
      */
     @Test
     void aRestartedBackupDropsReplicasItsMastersFreedWhileItWasDown() throws Exception {
-        start(4, 2, i -> "server-" + (i == 4 ? 3 : i), i -> "rack-" + (i == 4 ? 3 : i));
+        start(4, 2, Transport.UDP, i -> "server-" + (i == 4 ? 3 : i), i -> "rack-" + (i == 4 ? 3 : i));
         client.createTable("freed", 3);
         Table table = client.table("freed");
         Random random = new Random(SEED);

@@ -6,6 +6,7 @@ import io.ferrite.coordinator.zk.ClusterStoreException;
 import io.ferrite.coordinator.zk.ClusterView;
 import io.ferrite.coordinator.zk.NodeCodec;
 import io.ferrite.coordinator.zk.Zk;
+import io.ferrite.proto.v1.ReplicationEndpoint;
 import io.ferrite.proto.v1.ServerInfo;
 import io.ferrite.proto.v1.ServerStatus;
 import java.nio.charset.StandardCharsets;
@@ -146,17 +147,17 @@ public final class ServerRegistry implements AutoCloseable {
      */
     public ServerId register(String stableName, String address, Collection<String> services, String failureDomain)
             throws InterruptedException {
-        return register(stableName, address, services, failureDomain, "");
+        return register(stableName, address, services, failureDomain, null);
     }
 
     /**
      * Registers this server as {@link #register(String, String, Collection, String)}, with the
-     * Aeron channel its backup service receives replicas on.
+     * endpoint its backup service receives replicas on.
      *
-     * @param replicationChannel the backup's channel, or empty without a backup service
+     * @param replication the backup's endpoint, or null without a backup service
      */
     public ServerId register(String stableName, String address, Collection<String> services, String failureDomain,
-                             String replicationChannel) throws InterruptedException {
+                             ReplicationEndpoint replication) throws InterruptedException {
         checkArguments(stableName, address, services);
         synchronized (registrationLock) {
             if (registered != null && !leaseLost) {
@@ -167,7 +168,7 @@ public final class ServerRegistry implements AutoCloseable {
                     .addAllServices(services)
                     .setStatus(ServerStatus.UP)
                     .setFailureDomain(failureDomain == null ? "" : failureDomain)
-                    .setReplicationChannel(replicationChannel == null ? "" : replicationChannel);
+                    .setReplication(replication == null ? ReplicationEndpoint.getDefaultInstance() : replication);
             for (int attempt = 1; ; attempt++) {
                 if (Thread.interrupted()) {
                     throw new InterruptedException("registration of " + stableName + " interrupted");

@@ -75,8 +75,11 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
     static final int MAX_APPENDS_IN_FLIGHT = 4;
     private static final long AWAIT_PARK_NS = 20_000;
 
-    /** A backup the master may place replicas on. */
-    public record Backup(long serverId, String channel, String failureDomain) {
+    /**
+     * A backup the master may place replicas on, and the endpoint to reach it by: its UDP
+     * channel, or its IPC stream when both share a media driver.
+     */
+    public record Backup(long serverId, ReplicationStreams.Endpoint endpoint, String failureDomain) {
     }
 
     /** Counters of the replica manager. */
@@ -207,11 +210,12 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
     private final Aeron aeron;
     private final LongSupplier selfId;
     private final Supplier<List<Backup>> liveBackups;
-    private final String replyChannel;
+    private final ReplicationStreams.Endpoint udpReply;
+    private final ReplicationStreams.Endpoint ipcReply;
     private volatile String selfFailureDomain = "";
     private final int maxChunkBytes;
     private final long ackTimeoutNs;
-    private final Subscription replies;
+    private final List<Subscription> replies = new ArrayList<>();
     private final Map<Long, ExclusivePublication> publications = new HashMap<>();
     private final ConcurrentLinkedQueue<Event> events = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Waiter> newWaiters = new ConcurrentLinkedQueue<>();
@@ -253,21 +257,16 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
      * @param aeron         a connected Aeron client
      * @param selfId        this master's server id (known once registered)
      * @param liveBackups   the servers that run a backup service and are live, this one excluded
-     * @param replyChannel  the channel this master receives answers on ({@code aeron:udp?endpoint=host:port})
+     * @param udpReply      where backups reached over UDP answer ({@code aeron:udp?endpoint=host:port},
+     *                      stream {@link ReplicationStreams#REPLIES})
+     * @param ipcReply      where backups reached over IPC answer (an IPC stream this master claimed),
+     *                      or null if no backup shares this master's media driver
      * @param maxChunkBytes most log bytes in one append message
      * @param ackTimeout    how long an answer may take before the message is sent again, then the backup replaced
      */
-    public ReplicaManager(int factor, Aeron aeron, LongSupplier selfId,
-                          Supplier<List<Backup>> liveBackups, String replyChannel, int maxChunkBytes,
-                          java.time.Duration ackTimeout) {
-        this(factor, aeron, selfId, liveBackups, replyChannel, maxChunkBytes, ackTimeout,
-                Thread.ofPlatform().daemon().factory());
-    }
-
-    /** As above, with the factory of the sender thread (e.g. one that lowers timer slack). */
-    public ReplicaManager(int factor, Aeron aeron, LongSupplier selfId,
-                          Supplier<List<Backup>> liveBackups, String replyChannel, int maxChunkBytes,
-                          java.time.Duration ackTimeout, java.util.concurrent.ThreadFactory threads) {
+    public ReplicaManager(int factor, Aeron aeron, LongSupplier selfId, Supplier<List<Backup>> liveBackups,
+                          ReplicationStreams.Endpoint udpReply, ReplicationStreams.Endpoint ipcReply,
+                          int maxChunkBytes, java.time.Duration ackTimeout) {
         if (factor < 1) {
             throw new IllegalArgumentException("a replica manager needs at least 1 replica, got " + factor);
         }
@@ -275,13 +274,16 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
         this.aeron = aeron;
         this.selfId = selfId;
         this.liveBackups = liveBackups;
-        this.replyChannel = replyChannel;
+        this.udpReply = udpReply;
+        this.ipcReply = ipcReply;
         this.maxChunkBytes = maxChunkBytes;
         this.ackTimeoutNs = ackTimeout.toNanos();
         this.chunk = new byte[maxChunkBytes];
         this.sendBuffer = new UnsafeBuffer(new byte[maxChunkBytes + 256]);
-        this.replies = aeron.addSubscription(replyChannel, ReplicationStreams.REPLIES);
-        this.thread = threads.newThread(this::run);
+        for (ReplicationStreams.Endpoint reply : ipcReply == null ? List.of(udpReply) : List.of(udpReply, ipcReply)) {
+            replies.add(aeron.addSubscription(reply.channel(), reply.streamId()));
+        }
+        this.thread = Thread.ofPlatform().daemon().unstarted(this::run);
         thread.setName("ferrite-replication");
         thread.setDaemon(true);
     }
@@ -408,7 +410,10 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
     }
 
     private int doWork() {
-        int work = replies.poll(assembler, 64);
+        int work = 0;
+        for (int i = 0; i < replies.size(); i++) {
+            work += replies.get(i).poll(assembler, 64);
+        }
         Event event;
         while ((event = events.poll()) != null) {
             apply(event);
@@ -625,7 +630,7 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
 
     private ExclusivePublication publication(Backup backup) {
         return publications.computeIfAbsent(backup.serverId(),
-                id -> aeron.addExclusivePublication(backup.channel(), ReplicationStreams.REQUESTS));
+                id -> aeron.addExclusivePublication(backup.endpoint().channel(), backup.endpoint().streamId()));
     }
 
     private boolean offer(Replica r, int length) {
@@ -651,13 +656,15 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
     }
 
     private boolean sendOpen(Replica r, Tracked t) {
+        ReplicationStreams.Endpoint reply = r.backup.endpoint().ipc() && ipcReply != null ? ipcReply : udpReply;
         open.wrapAndApplyHeader(sendBuffer, 0, header)
                 .masterId(selfId.getAsLong())
                 .segmentId(t.segmentId)
                 .epoch(r.epoch)
                 .capacityBytes(t.capacity)
                 .correlationId(correlation.incrementAndGet())
-                .replyChannel(replyChannel);
+                .replyStreamId(reply.streamId())
+                .replyChannel(reply.channel());
         if (offer(r, MessageHeaderEncoder.ENCODED_LENGTH + open.encodedLength())) {
             r.openSent = true;
             replicasOpened++;
@@ -875,6 +882,6 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
             w.future().completeExceptionally(new IllegalStateException("replication stopped"));
         }
         publications.values().forEach(ExclusivePublication::close);
-        replies.close();
+        replies.forEach(Subscription::close);
     }
 }

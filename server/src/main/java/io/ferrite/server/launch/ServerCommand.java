@@ -132,6 +132,20 @@ public final class ServerCommand implements Callable<Integer> {
                 + " (default: embedded).")
     String aeronDriver;
 
+    @Option(names = "--replication-term-length", paramLabel = "SIZE",
+            description = "Term length of the replication channels, a power of two from 64k to 1g; a message"
+                + " carries at most an eighth of it (default: 16m).")
+    String replicationTermLength;
+
+    @Option(names = "--replication-mtu", paramLabel = "BYTES",
+            description = "MTU of the replication UDP channels, a multiple of 32 up to 65504 (default: 32k).")
+    String replicationMtu;
+
+    @Option(names = "--replication-ipc", paramLabel = "auto|off",
+            description = "auto: replicate over aeron:ipc to backups that share this server's media driver, UDP"
+                + " to the others; off: UDP always (default: auto).")
+    String replicationIpc;
+
     @Override
     public Integer call() throws InterruptedException {
         ServerContext context;

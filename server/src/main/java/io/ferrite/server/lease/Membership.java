@@ -50,7 +50,7 @@ public final class Membership implements AutoCloseable {
     private volatile boolean closed;
 
     private record Registration(String stableName, String address, List<String> services, String failureDomain,
-                                String replicationChannel) {
+                                io.ferrite.proto.v1.ReplicationEndpoint replication) {
     }
 
     private Membership(CuratorFramework client, ServerRegistry registry, Lease lease) {
@@ -97,21 +97,20 @@ public final class Membership implements AutoCloseable {
      */
     public ServerId register(String stableName, String address, List<String> services, String failureDomain)
             throws InterruptedException {
-        return register(stableName, address, services, failureDomain, "");
+        return register(stableName, address, services, failureDomain, null);
     }
 
-    /** Registers as {@link #register(String, String, List, String)}, with the backup's replication channel. */
+    /** Registers as {@link #register(String, String, List, String)}, with the backup's replication endpoint. */
     public ServerId register(String stableName, String address, List<String> services, String failureDomain,
-                             String replicationChannel) throws InterruptedException {
-        Registration r = new Registration(stableName, address, List.copyOf(services), failureDomain,
-                replicationChannel);
+                             io.ferrite.proto.v1.ReplicationEndpoint replication) throws InterruptedException {
+        Registration r = new Registration(stableName, address, List.copyOf(services), failureDomain, replication);
         registration = r;
         return registerNow(r);
     }
 
     private ServerId registerNow(Registration r) throws InterruptedException {
         ServerId id = registry.register(r.stableName(), r.address(), r.services(), r.failureDomain(),
-                r.replicationChannel());
+                r.replication());
         sessionId = currentSessionId();
         lease.granted(id);
         return id;

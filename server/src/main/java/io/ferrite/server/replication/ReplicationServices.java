@@ -1,0 +1,255 @@
+package io.ferrite.server.replication;
+
+import io.ferrite.backup.BackupService;
+import io.ferrite.backup.ReplicaInfo;
+import io.ferrite.backup.ReplicaStore;
+import io.ferrite.coordinator.registry.ServerId;
+import io.ferrite.master.EngineContext;
+import io.ferrite.master.ObjectManager;
+import io.ferrite.master.replication.ReplicaManager;
+import io.ferrite.proto.ReplicationStreams;
+import io.ferrite.proto.v1.ControlServiceGrpc;
+import io.ferrite.proto.v1.ReplicationEndpoint;
+import io.ferrite.proto.v1.ServerInfo;
+import io.ferrite.proto.v1.ServerStatsRequest;
+import io.ferrite.proto.v1.ServerStatus;
+import io.ferrite.server.ServerContext;
+import io.ferrite.server.lease.Membership;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A server's part in replication, as its settings ask: the Aeron transport, the backup service
+ * with its replica store (with {@code backup=on}), and the master's replica manager (with
+ * {@code replicas > 0}).
+ *
+ * <p>Life cycle, driven by the server: {@link #start} before the engine exists (the manager is
+ * the engine's replication hook); {@link #attach} once it does; {@link #joined} once the server
+ * has a membership (placement and the backup's admission read the cluster's server list);
+ * {@link #close} after the gRPC server stopped and before the engine's memory goes.
+ *
+ * <p>Channels: a backup receives on UDP ({@link ReplicationStreams#REQUESTS} on
+ * {@code replication-port}) and, unless {@code replication-ipc=off}, on an IPC stream it claims
+ * on its media driver. It advertises both and its driver's identity; a master whose driver is
+ * the same one (e.g. every server of {@code ferrite local}, which share the supervisor's
+ * driver) replicates to it over IPC, and names an IPC stream of its own for the answers.
+ */
+public final class ReplicationServices implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicationServices.class);
+    /** Most log bytes in one replication message (less if the term length allows less). */
+    static final int CHUNK_BYTES = 1 << 20;
+    /** Room for an append message's header and fixed fields. */
+    private static final int MESSAGE_OVERHEAD_BYTES = 256;
+    /** How long a backup may take to answer before the master resends, then replaces it. */
+    public static final Duration ACK_TIMEOUT = Duration.ofMillis(500);
+
+    private final ServerContext context;
+    private final LongSupplier selfId;
+    private volatile Membership membership;
+    private AeronTransport aeron;
+    private ReplicaStore store;
+    private BackupService backup;
+    private ReplicaManager manager;
+    private ReplicationEndpoint endpoint;
+
+    private ReplicationServices(ServerContext context, LongSupplier selfId) {
+        this.context = context;
+        this.selfId = selfId;
+    }
+
+    /**
+     * Starts what the settings ask for: the transport, then the backup service (reloading and
+     * verifying the replicas on disk first), then the replica manager, which becomes
+     * {@code engine}'s replication hook.
+     *
+     * @param selfId this server's id once registered, 0 before
+     * @throws IOException if the replica directories cannot be used or no UDP port is free
+     */
+    public static ReplicationServices start(ServerContext context, LongSupplier selfId, EngineContext engine)
+            throws IOException {
+        ReplicationServices services = new ReplicationServices(context, selfId);
+        try {
+            services.startUp(engine);
+        } catch (IOException | RuntimeException e) {
+            services.close();
+            throw e;
+        }
+        return services;
+    }
+
+    private void startUp(EngineContext engine) throws IOException {
+        if (!context.needsAeron()) {
+            return;
+        }
+        aeron = context.externalDriver() ? AeronTransport.connect(context.aeronDir(), context.transportOptions())
+                : AeronTransport.launch(context.aeronDir(), context.transportOptions());
+        if (context.backup()) {
+            startBackup();
+        }
+        if (context.replicas() > 0) {
+            int replyPort = AeronTransport.udpPort(context.listenHost(), 0);
+            ReplicationStreams.Endpoint udpReply = new ReplicationStreams.Endpoint(
+                    aeron.udpChannel(context.advertisedHost(), replyPort), ReplicationStreams.REPLIES);
+            ReplicationStreams.Endpoint ipcReply = context.replicationIpc()
+                    ? new ReplicationStreams.Endpoint(aeron.ipcChannel(), aeron.claimIpcStream()) : null;
+            int chunk = Math.min(CHUNK_BYTES, aeron.options().maxMessageBytes() - MESSAGE_OVERHEAD_BYTES);
+            manager = new ReplicaManager(context.replicas(), aeron.aeron(), selfId, this::liveBackups, udpReply,
+                    ipcReply, chunk, ACK_TIMEOUT);
+            manager.failureDomain(context.failureDomain());
+            engine.replicationHook(manager);
+        }
+    }
+
+    /** Reloads the replicas on disk (verifying them), then receives replication on UDP and IPC. */
+    private void startBackup() throws IOException {
+        store = new ReplicaStore(context.backupBufferDir(), context.backupDir(), context.backupBuffers());
+        List<ReplicaInfo> found = store.load();
+        long corrupt = found.stream().filter(r -> r.state() == ReplicaInfo.State.CORRUPT).count();
+        if (!found.isEmpty()) {
+            LOG.info("backup: reloaded {} replica(s) from {} and {} ({} corrupt)", found.size(), context.backupDir(),
+                    context.backupBufferDir(), corrupt);
+        }
+        int port = AeronTransport.udpPort(context.listenHost(), context.replicationPort());
+        List<ReplicationStreams.Endpoint> endpoints = new ArrayList<>();
+        endpoints.add(new ReplicationStreams.Endpoint(aeron.udpChannel(context.listenHost(), port),
+                ReplicationStreams.REQUESTS));
+        ReplicationEndpoint.Builder advertised = ReplicationEndpoint.newBuilder()
+                .setChannel(aeron.udpChannel(context.advertisedHost(), port));
+        if (context.replicationIpc()) {
+            int stream = aeron.claimIpcStream();
+            endpoints.add(new ReplicationStreams.Endpoint(aeron.ipcChannel(), stream));
+            advertised.setIpcStream(stream).setDriver(aeron.driverId());
+        }
+        endpoint = advertised.build();
+        backup = new BackupService(aeron.aeron(), endpoints, store, selfId, this::masterIsLive);
+    }
+
+    /** Starts replicating {@code engine}'s log. */
+    public void attach(ObjectManager engine) {
+        if (manager != null) {
+            manager.start(engine.log(), engine.epochs());
+        }
+    }
+
+    /**
+     * The server has a membership: placement and admission can read the cluster. After a
+     * restart, asks (on {@code pool}) the masters whose replicas were reloaded which of them they
+     * freed meanwhile.
+     */
+    public void joined(Membership joined, Executor pool) {
+        this.membership = joined;
+        if (store != null && !store.list().isEmpty()) {
+            pool.execute(this::dropReplicasMastersFreed);
+        }
+    }
+
+    /** What this server registers about its backup service, or null without one. */
+    public ReplicationEndpoint endpoint() {
+        return endpoint;
+    }
+
+    /**
+     * Asks each live master whose replicas were reloaded for the segments in its log, and drops
+     * the replicas of segments it freed while this backup was down (their frees never came).
+     * Replicas of masters not UP are kept: crash recovery may need them.
+     */
+    private void dropReplicasMastersFreed() {
+        Set<Long> masters = new TreeSet<>();
+        store.list().forEach(r -> masters.add(r.masterId()));
+        for (long masterId : masters) {
+            Optional<ServerInfo> master = membership.registry().server(ServerId.of(masterId));
+            if (master.isEmpty() || master.get().getStatus() != ServerStatus.UP) {
+                continue;
+            }
+            ManagedChannel channel = NettyChannelBuilder.forTarget(master.get().getAddress()).usePlaintext().build();
+            try {
+                var stats = ControlServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .serverStats(ServerStatsRequest.getDefaultInstance());
+                if (stats.getServerId() != masterId) {
+                    continue; // another generation answers at that address now
+                }
+                int dropped = store.retainOnly(masterId, new HashSet<>(stats.getLogSegmentIdsList()));
+                if (dropped > 0) {
+                    LOG.info("backup: dropped {} replica(s) of master {} that it freed while this server was down",
+                            dropped, ServerId.of(masterId));
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("backup: could not ask master {} which segments it holds (its replicas are kept): {}",
+                        ServerId.of(masterId), e.toString());
+            } finally {
+                channel.shutdownNow();
+            }
+        }
+    }
+
+    /** Whether the cluster lists a master as up (backups refuse replication from anything else). */
+    private boolean masterIsLive(long masterId) {
+        Membership m = membership;
+        return m != null && m.registry().server(ServerId.of(masterId))
+                .map(s -> s.getStatus() == ServerStatus.UP).orElse(false);
+    }
+
+    /** Live servers with a backup service, as replica targets, each by IPC if it shares this driver. */
+    private List<ReplicaManager.Backup> liveBackups() {
+        Membership m = membership;
+        if (m == null) {
+            return List.of();
+        }
+        String driver = aeron.driverId();
+        List<ReplicaManager.Backup> backups = new ArrayList<>();
+        for (ServerInfo s : m.registry().servers()) {
+            ReplicationEndpoint e = s.getReplication();
+            if (s.getStatus() != ServerStatus.UP || !s.getServicesList().contains("backup")
+                    || e.getChannel().isEmpty()) {
+                continue;
+            }
+            boolean ipc = context.replicationIpc() && e.getIpcStream() != 0 && e.getDriver().equals(driver);
+            ReplicationStreams.Endpoint target = ipc ? new ReplicationStreams.Endpoint(aeron.ipcChannel(), e.getIpcStream())
+                    : new ReplicationStreams.Endpoint(e.getChannel(), ReplicationStreams.REQUESTS);
+            backups.add(new ReplicaManager.Backup(s.getServerId(), target, s.getFailureDomain()));
+        }
+        return backups;
+    }
+
+    public Optional<ReplicaStore> store() {
+        return Optional.ofNullable(store);
+    }
+
+    public Optional<BackupService> backup() {
+        return Optional.ofNullable(backup);
+    }
+
+    public Optional<ReplicaManager> manager() {
+        return Optional.ofNullable(manager);
+    }
+
+    /** Stops receiving and sending, then closes the replica store and the transport. */
+    @Override
+    public void close() {
+        if (backup != null) {
+            backup.close();
+        }
+        if (manager != null) {
+            manager.close();
+        }
+        if (store != null) {
+            store.close();
+        }
+        if (aeron != null) {
+            aeron.close();
+        }
+    }
+}
