@@ -77,6 +77,11 @@ public final class ReplicationCommand implements Callable<Integer> {
     @Option(names = "--segments", paramLabel = "N", description = "Segments to stream (default: 256; 64 with --quick).")
     private Integer segments;
 
+    @Option(names = "--transport", paramLabel = "auto|udp", defaultValue = "auto",
+            description = "auto: the servers replicate over aeron:ipc through the shared media driver, as"
+                + " `ferrite local` does; udp: over UDP on 127.0.0.1, as between machines (default: ${DEFAULT-VALUE}).")
+    private String transport;
+
     @Option(names = "--sync-spin-us", paramLabel = "US",
             description = "How long the SDK's synchronous calls spin before parking (default: the SDK's, 200).")
     private Integer syncSpinUs;
@@ -87,6 +92,10 @@ public final class ReplicationCommand implements Callable<Integer> {
         int warmupS = quick ? 1 : 2;
         int measureS = quick ? 3 : 10;
         int keyCount = 10_000;
+        if (!transport.equals("auto") && !transport.equals("udp")) {
+            System.err.println("bench replication: --transport: '" + transport + "' is not auto or udp");
+            return 2;
+        }
         List<Integer> rs = factors;
         if (rs == null) {
             rs = new ArrayList<>();
@@ -97,8 +106,9 @@ public final class ReplicationCommand implements Callable<Integer> {
         PrintStream out = System.out;
         PrintStream err = System.err;
         List<String> json = new ArrayList<>();
-        out.printf("%nreplication benchmark: %d servers, %,d keys of %d B, values of %d B, %d s warmup + %d s per run%n%n",
-                servers, keyCount, RpcCommand.KEY_BYTES, RpcCommand.VALUE_BYTES, warmupS, measureS);
+        out.printf("%nreplication benchmark: %d servers, %,d keys of %d B, values of %d B, %d s warmup + %d s per run,"
+                + " replication over %s%n%n", servers, keyCount, RpcCommand.KEY_BYTES, RpcCommand.VALUE_BYTES, warmupS,
+                measureS, transport.equals("udp") ? "UDP" : "IPC (shared media driver)");
         out.printf("%-9s %9s %12s %10s %10s %10s %8s%n", "replicas", "inFlight", "writes/s", "p50 us", "p99 us",
                 "p99.9 us", "errors");
         boolean failed = false;
@@ -107,6 +117,7 @@ public final class ReplicationCommand implements Callable<Integer> {
             LocalCluster cluster = null;
             try {
                 LocalContext context = new LocalContext().servers(servers).memory(memory).replicas(r).dataDir(dataDir)
+                        .serverFlags(transport.equals("udp") ? List.of("--replication-ipc", "off") : List.of())
                         .conclude();
                 err.printf("bench replication: R=%d: starting %d servers%n", r, servers);
                 cluster = LocalCluster.start(context, new PrintStream(java.io.OutputStream.nullOutputStream()));
@@ -129,8 +140,10 @@ public final class ReplicationCommand implements Callable<Integer> {
                                 result.opsPerSec(), result.p50Us(), result.p99Us(), result.p999Us(), result.errors());
                         out.flush();
                         json.add(String.format(Locale.ROOT, "{\"replicas\":%d,\"inFlight\":%d,\"writesPerSec\":%.1f,"
-                                + "\"p50Us\":%.1f,\"p99Us\":%.1f,\"p999Us\":%.1f,\"errors\":%d}", r, inFlight,
-                                result.opsPerSec(), result.p50Us(), result.p99Us(), result.p999Us(), result.errors()));
+                                + "\"p50Us\":%.1f,\"p99Us\":%.1f,\"p999Us\":%.1f,\"errors\":%d,\"transport\":\"%s\"}",
+                                r, inFlight,
+                                result.opsPerSec(), result.p50Us(), result.p99Us(), result.p999Us(), result.errors(),
+                                r == 0 ? "none" : transport.equals("udp") ? "udp" : "ipc"));
                     }
                 }
             } catch (StartFailure e) {

@@ -73,7 +73,9 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
      * before (group commit); more than one in flight keeps the link busy while answers travel.
      */
     static final int MAX_APPENDS_IN_FLIGHT = 4;
-    private static final long AWAIT_PARK_NS = 20_000;
+    private static final long AWAIT_PARK_NS = Long.getLong("x.mpark", 20_000);
+    private static final boolean YIELD_AWAIT = Boolean.getBoolean("x.myield");
+    private static final int YIELD_ROUNDS = Integer.getInteger("x.myieldrounds", 2000);
 
     /**
      * A backup the master may place replicas on, and the endpoint to reach it by: its UDP
@@ -391,6 +393,11 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
                 parked = true;
                 if (events.isEmpty() && newWaiters.isEmpty()) {
                     // Answers arrive on the subscription (not a wake-up): park briefly while any is due.
+                    if (awaitingAny() && YIELD_AWAIT && idleRounds < YIELD_ROUNDS) {
+                        parked = false;
+                        Thread.yield();
+                        continue;
+                    }
                     LockSupport.parkNanos(awaitingAny() ? AWAIT_PARK_NS : 1_000_000);
                 }
                 parked = false;

@@ -36,6 +36,7 @@ public final class LocalContext {
     private Integer replicas;
     private long startTimeoutMs = DEFAULT_START_TIMEOUT_MS;
     private long stopTimeoutMs = DEFAULT_STOP_TIMEOUT_MS;
+    private java.util.List<String> serverFlags = java.util.List.of();
 
     /**
      * The default data directory: {@code $FERRITE_HOME/data/local} when the launcher set
@@ -126,6 +127,16 @@ public final class LocalContext {
     /** Replicas of each segment; null for the default. */
     public LocalContext replicas(Integer count) {
         this.replicas = count;
+        return this;
+    }
+
+    /** Extra flags of every server's command line, e.g. {@code --replication-ipc off}. */
+    public java.util.List<String> serverFlags() {
+        return serverFlags;
+    }
+
+    public LocalContext serverFlags(java.util.List<String> flags) {
+        this.serverFlags = java.util.List.copyOf(flags);
         return this;
     }
 

@@ -104,6 +104,7 @@ final class LocalSupervisor {
                         "--replicas", Integer.toString(context.replicas())));
                 args.addAll(replicated ? List.of("--aeron-driver", "external", "--aeron-dir", aeronDir.toString())
                         : List.of("--backup", "off"));
+                args.addAll(context.serverFlags());
                 servers.add(launch("server-" + i, args));
             }
             awaitReady(coordinator, deadlineNs, t0);
