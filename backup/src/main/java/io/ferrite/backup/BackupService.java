@@ -59,8 +59,13 @@ public final class BackupService implements AutoCloseable {
     private final LongSupplier backupId;
     private final LongPredicate masterAllowed;
     private final Thread thread;
-    private final IdleStrategy idle = new BackoffIdleStrategy(Long.getLong("x.bspins", 100), Long.getLong("x.byields", 10), TimeUnit.MICROSECONDS.toNanos(1),
-            TimeUnit.MICROSECONDS.toNanos(Long.getLong("x.bpark", 200)));
+    /**
+     * Spins, yields, then parks up to 200 µs. Measured at R=2 over IPC, three interleaved runs
+     * each: 200 µs gave 73–76 k writes/s at 64 in flight, 50 µs 68–71 k (more wake-ups of idle
+     * backups on two cores); latency at 1 in flight was the same.
+     */
+    private final IdleStrategy idle = new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1),
+            TimeUnit.MICROSECONDS.toNanos(200));
     private final io.aeron.FragmentAssembler assembler;
     /** Reply publications by master id (the endpoint comes with the master's opens). */
     private final Map<Long, ExclusivePublication> replies = new HashMap<>();

@@ -92,7 +92,11 @@ public final class ReplicaStore implements AutoCloseable {
         this.maxBuffers = maxBuffers;
     }
 
-    private static String fileName(long masterId, long segmentId) {
+    /** Bytes before a replica's data in its file (the header holds identity, length and certificate). */
+    public static final int FILE_HEADER_BYTES = ReplicaFile.HEADER_BYTES;
+
+    /** The name of a replica's file, in the buffer directory and in the backup directory. */
+    public static String fileName(long masterId, long segmentId) {
         return String.format("m%016x-s%016x%s", masterId, segmentId, SUFFIX);
     }
 

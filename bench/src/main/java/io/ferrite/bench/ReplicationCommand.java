@@ -77,6 +77,10 @@ public final class ReplicationCommand implements Callable<Integer> {
     @Option(names = "--segments", paramLabel = "N", description = "Segments to stream (default: 256; 64 with --quick).")
     private Integer segments;
 
+    @Option(names = "--in-flight", paramLabel = "N[,N]", split = ",", defaultValue = "1,64",
+            description = "Writes in flight per run: 1 is synchronous, more go asynchronously (default: ${DEFAULT-VALUE}).")
+    private List<Integer> inFlights;
+
     @Option(names = "--transport", paramLabel = "auto|udp", defaultValue = "auto",
             description = "auto: the servers replicate over aeron:ipc through the shared media driver, as"
                 + " `ferrite local` does; udp: over UDP on 127.0.0.1, as between machines (default: ${DEFAULT-VALUE}).")
@@ -95,6 +99,12 @@ public final class ReplicationCommand implements Callable<Integer> {
         if (!transport.equals("auto") && !transport.equals("udp")) {
             System.err.println("bench replication: --transport: '" + transport + "' is not auto or udp");
             return 2;
+        }
+        for (int load : inFlights) {
+            if (load < 1 || load > 4096) {
+                System.err.println("bench replication: --in-flight: " + load + " is not in 1..4096");
+                return 2;
+            }
         }
         List<Integer> rs = factors;
         if (rs == null) {
@@ -131,7 +141,7 @@ public final class ReplicationCommand implements Callable<Integer> {
                     }
                     RpcCommand.preload(table, keys);
                     RpcCommand.runAsync(table, "write", keys, RpcCommand.HIGH_IN_FLIGHT, jitS, 1);
-                    for (int inFlight : new int[] {1, RpcCommand.HIGH_IN_FLIGHT}) {
+                    for (int inFlight : inFlights) {
                         RpcCommand.Result result = inFlight == 1
                                 ? RpcCommand.runSync(table, "write", keys, warmupS, measureS)
                                 : RpcCommand.runAsync(table, "write", keys, inFlight, warmupS, measureS);

@@ -73,9 +73,7 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
      * before (group commit); more than one in flight keeps the link busy while answers travel.
      */
     static final int MAX_APPENDS_IN_FLIGHT = 4;
-    private static final long AWAIT_PARK_NS = Long.getLong("x.mpark", 20_000);
-    private static final boolean YIELD_AWAIT = Boolean.getBoolean("x.myield");
-    private static final int YIELD_ROUNDS = Integer.getInteger("x.myieldrounds", 2000);
+    private static final long AWAIT_PARK_NS = 20_000;
 
     /**
      * A backup the master may place replicas on, and the endpoint to reach it by: its UDP
@@ -158,6 +156,11 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
     private static final class Tracked {
         final long segmentId;
         final int capacity;
+        /** Writers waiting for bytes of this segment, shortest length first. */
+        final java.util.PriorityQueue<Waiter> waiters = new java.util.PriorityQueue<>(
+                java.util.Comparator.comparingInt(Waiter::length));
+        /** Complete on all replicas, and listed in {@code complete}: nothing to send until a replica is lost. */
+        boolean done;
         int certifiedLength;
         int certifiedChecksum;
         boolean closed;
@@ -222,7 +225,9 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
     private final ConcurrentLinkedQueue<Event> events = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Waiter> newWaiters = new ConcurrentLinkedQueue<>();
     private final LinkedHashMap<Long, Tracked> tracked = new LinkedHashMap<>();
-    private final List<Waiter> waiters = new ArrayList<>();
+    /** Waiters not yet on their segment's queue (its Opened event was not applied yet, or it left the log). */
+    private final List<Waiter> unplaced = new ArrayList<>();
+    private int waiterCount;
     /** Segments that left the log, whose replicas are freed once every closed segment is complete. */
     private final List<Tracked> pendingFrees = new ArrayList<>();
     private final ConcurrentHashMap<Long, Boolean> complete = new ConcurrentHashMap<>();
@@ -393,11 +398,6 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
                 parked = true;
                 if (events.isEmpty() && newWaiters.isEmpty()) {
                     // Answers arrive on the subscription (not a wake-up): park briefly while any is due.
-                    if (awaitingAny() && YIELD_AWAIT && idleRounds < YIELD_ROUNDS) {
-                        parked = false;
-                        Thread.yield();
-                        continue;
-                    }
                     LockSupport.parkNanos(awaitingAny() ? AWAIT_PARK_NS : 1_000_000);
                 }
                 parked = false;
@@ -428,7 +428,8 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
         }
         Waiter waiter;
         while ((waiter = newWaiters.poll()) != null) {
-            waiters.add(waiter);
+            unplaced.add(waiter);
+            waiterCount++;
             work++;
         }
         if (selfId.getAsLong() == 0) {
@@ -481,6 +482,10 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
                 Tracked t = tracked.remove(f.segmentId());
                 complete.remove(f.segmentId());
                 if (t != null) {
+                    // (A freed segment was complete, as the cleaner takes only replicated ones: its
+                    // waiters complete at once in completeWaiters.)
+                    unplaced.addAll(t.waiters);
+                    t.waiters.clear();
                     // Not yet: the cleaner's survivors, which now hold its live data, must be on
                     // their backups first (see releaseFrees).
                     pendingFrees.add(t);
@@ -522,6 +527,9 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
      * backups never hold a closed end of the log without its successor.
      */
     private int advance(Tracked t, Tracked next, long now) {
+        if (t.done) {
+            return 0;
+        }
         boolean successorOpen = next == null || next.openOnAll(factor);
         int work = 0;
         while (t.replicas.size() < factor) {
@@ -575,6 +583,7 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
         }
         if (t.complete(factor)) {
             complete.putIfAbsent(t.segmentId, Boolean.TRUE);
+            t.done = true;
         }
         return work;
     }
@@ -628,6 +637,7 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
                     load.merge(r.backup.serverId(), -1, Integer::sum);
                     replicasReplaced++;
                     complete.remove(t.segmentId);
+                    t.done = false;
                 }
             }
         }
@@ -819,44 +829,57 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
         load.merge(backupId, -1, Integer::sum);
         replicasReplaced++;
         complete.remove(segmentId);
+        t.done = false;
     }
 
     // ---- durability ----
 
+    /**
+     * Completes the waiters whose bytes are durable. Each tracked segment keeps its waiters
+     * ordered by length, so a round costs a look at each segment's shortest waiter plus the
+     * waiters it completes, however many wait.
+     */
     private int completeWaiters(long now) {
-        if (waiters.isEmpty()) {
+        if (waiterCount == 0) {
             if (stallSinceNs != 0) {
                 stallNs += now - stallSinceNs;
                 stallSinceNs = 0;
             }
             return 0;
         }
+        int done = 0;
+        if (!unplaced.isEmpty()) {
+            Iterator<Waiter> it = unplaced.iterator();
+            while (it.hasNext()) {
+                Waiter w = it.next();
+                Tracked t = tracked.get(w.segmentId());
+                if (t != null) {
+                    t.waiters.add(w);
+                    it.remove();
+                } else if (!log.containsSegment(w.segmentId())) {
+                    // The cleaner freed the segment: its live data is in survivors replicated before the free.
+                    it.remove();
+                    complete(w);
+                    done++;
+                }
+                // else: its Opened event is still queued; placed next round
+            }
+        }
         // Every segment before the first incomplete one is complete; walk the log order once.
-        Map<Long, Integer> durable = new HashMap<>();
+        boolean stalled = false;
         boolean earlierComplete = true;
         for (Tracked t : tracked.values()) {
-            if (earlierComplete) {
-                durable.put(t.segmentId, t.durableLength(factor));
+            if (earlierComplete && !t.waiters.isEmpty()) {
+                int durable = t.durableLength(factor);
+                while (!t.waiters.isEmpty() && t.waiters.peek().length() <= durable) {
+                    complete(t.waiters.poll());
+                    done++;
+                }
             }
-            earlierComplete &= t.complete(factor);
-        }
-        int done = 0;
-        Iterator<Waiter> it = waiters.iterator();
-        while (it.hasNext()) {
-            Waiter w = it.next();
-            Integer length = durable.get(w.segmentId());
-            boolean gone = !tracked.containsKey(w.segmentId()) && !log.containsSegment(w.segmentId());
-            if (length != null && length >= w.length() || gone) {
-                it.remove();
-                w.future().complete(null);
-                done++;
-            }
-        }
-        boolean stalled = false;
-        for (Tracked t : tracked.values()) {
+            earlierComplete &= t.done || t.complete(factor);
             stalled |= t.replicas.size() < factor;
         }
-        if (stalled && !waiters.isEmpty()) {
+        if (stalled && waiterCount > 0) {
             if (stallSinceNs == 0) {
                 stallSinceNs = now;
             }
@@ -867,9 +890,14 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
         return done;
     }
 
+    private void complete(Waiter w) {
+        waiterCount--;
+        w.future().complete(null);
+    }
+
     private void publishStats() {
         stats = new Stats(replicasOpened, bytesSent, messagesSent, backPressured, replicasReplaced,
-                stallNs + (stallSinceNs != 0 ? System.nanoTime() - stallSinceNs : 0), tracked.size(), waiters.size());
+                stallNs + (stallSinceNs != 0 ? System.nanoTime() - stallSinceNs : 0), tracked.size(), waiterCount);
     }
 
     @Override
@@ -881,7 +909,14 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (Waiter w : waiters) {
+        List<Waiter> left = new ArrayList<>(unplaced);
+        for (Tracked t : tracked.values()) {
+            left.addAll(t.waiters);
+        }
+        for (Tracked t : pendingFrees) {
+            left.addAll(t.waiters);
+        }
+        for (Waiter w : left) {
             w.future().completeExceptionally(new IllegalStateException("replication stopped"));
         }
         Waiter w;

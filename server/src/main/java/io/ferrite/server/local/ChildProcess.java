@@ -65,7 +65,7 @@ final class ChildProcess {
         Process process;
         try {
             process = new ProcessBuilder(command)
-                    .redirectError(ProcessBuilder.Redirect.to(log.toFile()))
+                    .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())) // a restart keeps the history
                     .start();
         } catch (IOException e) {
             throw new StartFailure("cannot start " + name + " (" + e.getMessage() + "): " + String.join(" ", command));

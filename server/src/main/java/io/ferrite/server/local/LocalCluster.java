@@ -53,6 +53,24 @@ public final class LocalCluster {
         return out;
     }
 
+    /**
+     * Starts again a server process that exited or was killed, with the same command line and
+     * directories (its replicas reload from them), and returns once it is UP.
+     *
+     * @param address the address the server announced
+     * @return the address the new process announced
+     * @throws IllegalStateException if that server still runs
+     * @throws StartFailure          if it does not come up in time
+     */
+    public String restartServer(String address) throws StartFailure, InterruptedException {
+        return supervisor.restartServer(address);
+    }
+
+    /** The data directory of the server that announced {@code address} (its replicas are under it). */
+    public java.nio.file.Path serverDataDir(String address) {
+        return supervisor.serverDataDir(address);
+    }
+
     /** The coordinators' {@code host:port} list that clients connect to. */
     public String address() {
         return supervisor.clusterAddress();

@@ -45,14 +45,16 @@ final class LocalSupervisor {
     private final LocalContext context;
     private final PrintStream progress;
     private final CompletableFuture<?> abort;
-    private final List<Member> members = new ArrayList<>();
-    private final List<ChildProcess> children = new ArrayList<>();
+    private final List<Member> members = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<ChildProcess> children = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final CompletableFuture<String> criticalExit = new CompletableFuture<>();
     private ChildProcess zookeeper;
     private ChildProcess coordinator;
     /** One Aeron media driver, in this process, shared by every server (one per machine, as Aeron advises). */
     private io.aeron.driver.MediaDriver aeronDriver;
-    private final List<ChildProcess> servers = new ArrayList<>();
+    private final List<ChildProcess> servers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Each server's role arguments, by process name, to start it again the same way. */
+    private final java.util.Map<String, List<String>> serverArgs = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean stopping;
 
     /**
@@ -105,6 +107,7 @@ final class LocalSupervisor {
                 args.addAll(replicated ? List.of("--aeron-driver", "external", "--aeron-dir", aeronDir.toString())
                         : List.of("--backup", "off"));
                 args.addAll(context.serverFlags());
+                serverArgs.put("server-" + i, List.copyOf(args));
                 servers.add(launch("server-" + i, args));
             }
             awaitReady(coordinator, deadlineNs, t0);
@@ -212,6 +215,45 @@ final class LocalSupervisor {
                     + "; the tablets it owned are unavailable until crash recovery exists (their log is on the"
                     + " backups when replicas > 0); the other masters re-replicate what it backed up");
         }
+    }
+
+    /**
+     * Starts again a server process that exited or was killed, with the same command line (so
+     * the same data, replica and log directories), and returns once the coordinator lists it UP.
+     *
+     * @param address the address the server announced
+     * @return the address the new process announced (a new port)
+     * @throws IllegalArgumentException if no server announced that address
+     * @throws IllegalStateException    if that server still runs
+     * @throws StartFailure             if it does not come up within the start timeout
+     */
+    String restartServer(String address) throws StartFailure, InterruptedException {
+        Member old = members.stream()
+                .filter(m -> m.ready().address().equals(address) && servers.contains(m.child()))
+                .findFirst().orElseThrow(() -> new IllegalArgumentException("no server announced " + address));
+        if (old.child().process().isAlive()) {
+            throw new IllegalStateException(old.child().name() + " at " + address + " still runs");
+        }
+        long t0 = System.nanoTime();
+        long deadlineNs = t0 + TimeUnit.MILLISECONDS.toNanos(context.startTimeoutMs());
+        ChildProcess child = launch(old.child().name(), serverArgs.get(old.child().name()));
+        servers.set(servers.indexOf(old.child()), child);
+        members.remove(old);
+        children.remove(old.child()); // its exit is known, not a failure of this start
+        String restarted = awaitReady(child, deadlineNs, t0).address();
+        awaitServersUp(Set.of(restarted), deadlineNs);
+        child.process().onExit().thenRun(() -> exited(child));
+        return restarted;
+    }
+
+    /** The data directory of the server that announced {@code address}. */
+    Path serverDataDir(String address) {
+        for (Member m : members) {
+            if (m.ready().address().equals(address) && servers.contains(m.child())) {
+                return context.serverDir(Integer.parseInt(m.child().name().substring("server-".length())));
+            }
+        }
+        throw new IllegalArgumentException("no server announced " + address);
     }
 
     /** Completes (with a message) if ZooKeeper or the coordinator exits while the cluster serves. */

@@ -196,9 +196,12 @@ public final class AeronTransport implements AutoCloseable {
         return "aeron:udp?endpoint=" + endpoint + "|mtu=" + options.mtu() + "|term-length=" + options.termLength();
     }
 
-    /** {@code aeron:ipc} with this transport's term length. */
+    /**
+     * {@code aeron:ipc} with this transport's term length and MTU (IPC's default MTU, 1408 bytes,
+     * cut every append into hundreds of fragments to reassemble).
+     */
     public String ipcChannel() {
-        return "aeron:ipc?term-length=" + options.termLength();
+        return "aeron:ipc?term-length=" + options.termLength() + "|mtu=" + options.mtu();
     }
 
     /**
