@@ -79,6 +79,34 @@ class ServerContextTest {
                 .hasMessageStartingWith("advertised-address:");
         assertThatThrownBy(() -> fromFlags(Map.of("server-name", "x".repeat(300))))
                 .hasMessageStartingWith("server-name:");
+        assertThatThrownBy(() -> fromFlags(Map.of("replication-term-length", "3m")))
+                .hasMessageStartingWith("replication-term-length: 3145728 is not a power of two");
+        assertThatThrownBy(() -> fromFlags(Map.of("replication-term-length", "32k")))
+                .hasMessageStartingWith("replication-term-length:");
+        assertThatThrownBy(() -> fromFlags(Map.of("replication-term-length", "4g")))
+                .hasMessageStartingWith("replication-term-length:");
+        assertThatThrownBy(() -> fromFlags(Map.of("replication-mtu", "1000")))
+                .hasMessageStartingWith("replication-mtu: 1000 is not a multiple of 32");
+        assertThatThrownBy(() -> fromFlags(Map.of("replication-mtu", "64k")))
+                .hasMessageStartingWith("replication-mtu:");
+        assertThatThrownBy(() -> fromFlags(Map.of("replication-term-length", "64k", "replication-mtu", "16k")))
+                .hasMessageStartingWith("replication-mtu: 16384 exceeds an eighth of the term length");
+        assertThatThrownBy(() -> fromFlags(Map.of("replication-ipc", "maybe")))
+                .hasMessageStartingWith("replication-ipc: 'maybe'");
+    }
+
+    @Test
+    void replicationTransportSettings() {
+        ServerContext defaults = fromFlags(Map.of());
+        assertThat(defaults.transportOptions())
+                .isEqualTo(io.ferrite.server.replication.AeronTransport.Options.DEFAULT);
+        assertThat(defaults.replicationIpc()).isTrue();
+        ServerContext c = fromFlags(Map.of("replication-term-length", "1m", "replication-mtu", "8k",
+                "replication-ipc", "off"));
+        assertThat(c.transportOptions().termLength()).isEqualTo(1 << 20);
+        assertThat(c.transportOptions().mtu()).isEqualTo(8 << 10);
+        assertThat(c.transportOptions().maxMessageBytes()).isEqualTo(128 << 10);
+        assertThat(c.replicationIpc()).isFalse();
     }
 
     @Test
