@@ -274,6 +274,36 @@ public final class ReplicaStore implements AutoCloseable {
         return dropped;
     }
 
+    /**
+     * Drops every replica of {@code masterId} still as it was reloaded (its master has not
+     * claimed it since): once the master holds its full replication factor on other backups,
+     * these copies are redundant, and nobody would ever free them. CORRUPT ones stay, listed,
+     * as evidence, until their master frees the segment ({@link #retainOnly}).
+     *
+     * @return how many replicas were dropped
+     */
+    public synchronized int dropReloaded(long masterId) {
+        int dropped = 0;
+        for (Map.Entry<Key, Replica> e : new ArrayList<>(replicas.entrySet())) {
+            if (e.getKey().masterId() == masterId && e.getValue().reloaded && e.getValue().corruption == null) {
+                drop(e.getKey(), e.getValue());
+                dropped++;
+            }
+        }
+        return dropped;
+    }
+
+    /** Masters of which this store holds sound replicas as they were reloaded (not claimed since). */
+    public synchronized java.util.Set<Long> reloadedMasters() {
+        java.util.Set<Long> masters = new java.util.TreeSet<>();
+        replicas.forEach((key, replica) -> {
+            if (replica.reloaded && replica.corruption == null) {
+                masters.add(key.masterId());
+            }
+        });
+        return masters;
+    }
+
     /** Drops a replica its master freed (or one replaced by a higher epoch). */
     public synchronized boolean free(long masterId, long segmentId) {
         Key key = new Key(masterId, segmentId);

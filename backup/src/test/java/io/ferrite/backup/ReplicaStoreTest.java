@@ -102,6 +102,42 @@ class ReplicaStoreTest {
     }
 
     /**
+     * After a restart, reloaded replicas of a master that its master did not claim again go with
+     * {@code dropReloaded}, releasing their buffers; a claimed one (reopened at its epoch) and a
+     * corrupt one stay, and another master's are untouched.
+     */
+    @Test
+    void dropReloadedTakesOnlyUnclaimedSoundReplicasOfThatMaster() throws IOException {
+        Random random = new Random(SEED);
+        long other = MASTER + (1L << 32);
+        try (ReplicaStore store = store(8)) {
+            for (long segment = 1; segment <= 3; segment++) {
+                byte[] bytes = segment(segment, 5, random);
+                assertThat(store.open(MASTER, segment, 1, CAPACITY).ok()).isTrue();
+                assertThat(append(store, segment, 1, 0, bytes, 0, bytes.length, certificate(segment, bytes)).ok())
+                        .isTrue();
+            }
+            assertThat(store.open(other, 1, 1, CAPACITY).ok()).isTrue();
+        }
+        // Damage segment 3's buffer (still open, so it stays in the buffer directory).
+        Path damaged = dir.resolve("buffers").resolve(ReplicaStore.fileName(MASTER, 3));
+        byte[] file = Files.readAllBytes(damaged);
+        file[ReplicaStore.FILE_HEADER_BYTES + 40] ^= 0x5A;
+        Files.write(damaged, file);
+        try (ReplicaStore restarted = store(4)) {
+            restarted.load();
+            assertThat(restarted.reloadedMasters()).containsExactlyInAnyOrder(MASTER, other);
+            assertThat(restarted.open(MASTER, 1, 1, CAPACITY).ok()).as("segment 1 claimed again").isTrue();
+            assertThat(restarted.dropReloaded(MASTER)).as("only segment 2").isEqualTo(1);
+            assertThat(restarted.list(MASTER)).extracting(ReplicaInfo::segmentId, ReplicaInfo::state)
+                    .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple(1L, ReplicaInfo.State.BUFFERED),
+                            org.assertj.core.groups.Tuple.tuple(3L, ReplicaInfo.State.CORRUPT));
+            assertThat(restarted.reloadedMasters()).containsExactly(other);
+            assertThat(restarted.open(MASTER, 4, 1, CAPACITY).ok()).as("segment 2's buffer was released").isTrue();
+        }
+    }
+
+    /**
      * A closed replica is flushed to the backup directory and its buffer released; an open one
      * stays in its buffer. A restarted store reloads both, verified; the open one keeps only
      * its certified prefix as trusted. Then a flipped byte in the flushed file is detected.

@@ -124,7 +124,7 @@ public final class FerriteServer implements AutoCloseable {
         membership = Membership.connect(context.zkConnect(), context.cluster(),
                 Duration.ofMillis(context.sessionTimeoutMs()), Duration.ofMillis(context.connectionTimeoutMs()), lease);
         membership.onLost(this::forgetAllTablets);
-        replication.joined(membership, rpcPool);
+        replication.joined(membership);
         gauges = ServerGauges.register(processMetrics.registry(), engine::stats, tablets::size, lease,
                 membership::isConnected, System::nanoTime);
         io.ferrite.server.metrics.ReplicationMetrics.register(processMetrics.registry(),

@@ -399,7 +399,9 @@ class ReplicationTest {
 
     /**
      * A backup that was down while its masters cleaned (and freed segments it held) drops, once
-     * back, the reloaded replicas its masters no longer list: their frees never reached it.
+     * back, the reloaded replicas its masters no longer list: their frees never reached it. The
+     * other reloaded replicas go too once their masters hold two copies elsewhere (they
+     * re-replicated when the backup left): every segment ends with exactly two copies.
      */
     @Test
     void aRestartedBackupDropsReplicasItsMastersFreedWhileItWasDown() throws Exception {
@@ -439,6 +441,22 @@ class ReplicationTest {
                         .extracting(ReplicaInfo::segmentId).doesNotContain(gone.segmentId());
             }
         });
+        Awaitility.await("exactly two copies of every segment").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            for (FerriteServer master : cluster.servers()) {
+                long masterId = master.serverId().orElseThrow().asLong();
+                Map<Long, Integer> copies = new HashMap<>();
+                for (FerriteServer holder : cluster.servers()) {
+                    holder.replicaStore().orElseThrow().list(masterId)
+                            .forEach(r -> copies.merge(r.segmentId(), 1, Integer::sum));
+                }
+                for (LogSegment segment : new ArrayList<>(master.engine().log().segments())) {
+                    assertThat(copies.getOrDefault(segment.id(), 0)).as("copies of segment %d of master %d",
+                            segment.id(), masterId).isEqualTo(2);
+                }
+            }
+        });
+        // Writes go on with the restarted backup among the candidates.
+        overwrite(table, random, 50);
     }
 
     /** {@code batches} batches of 64 distinct keys of 2,000, written concurrently, values up to 3 KB. */

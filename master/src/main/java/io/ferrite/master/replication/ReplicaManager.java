@@ -102,6 +102,19 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
     private record Freed(long segmentId) implements Event {
     }
 
+    private record Inspect(CompletableFuture<Placement> answer) implements Event {
+    }
+
+    /**
+     * Where the log's replicas are.
+     *
+     * @param fullyReplicated every segment has R replicas opened on their backups, and every closed
+     *                        segment is complete on all of them
+     * @param backups         the server ids of the backups holding replicas now
+     */
+    public record Placement(boolean fullyReplicated, Set<Long> backups) {
+    }
+
     private record Waiter(long segmentId, int length, CompletableFuture<Void> future) {
     }
 
@@ -361,6 +374,14 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
         return stats;
     }
 
+    /** Where the log's replicas are now, answered by the sender thread at its next round. */
+    public CompletableFuture<Placement> placement() {
+        CompletableFuture<Placement> answer = new CompletableFuture<>();
+        events.add(new Inspect(answer));
+        wake();
+        return answer;
+    }
+
     /** This master's failure domain: replicas go to other domains first. */
     public ReplicaManager failureDomain(String domain) {
         this.selfFailureDomain = domain == null ? "" : domain;
@@ -477,6 +498,15 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
                     t.certifiedChecksum = c.certificate().checksum();
                     t.closed = true;
                 }
+            }
+            case Inspect i -> {
+                boolean full = true;
+                Set<Long> backups = new java.util.TreeSet<>();
+                for (Tracked t : tracked.values()) {
+                    full &= t.closed ? t.complete(factor) : t.openOnAll(factor);
+                    t.replicas.forEach(r -> backups.add(r.backup.serverId()));
+                }
+                i.answer().complete(new Placement(full, Set.copyOf(backups)));
             }
             case Freed f -> {
                 Tracked t = tracked.remove(f.segmentId());
@@ -918,6 +948,12 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
         }
         for (Waiter w : left) {
             w.future().completeExceptionally(new IllegalStateException("replication stopped"));
+        }
+        Event event;
+        while ((event = events.poll()) != null) {
+            if (event instanceof Inspect i) {
+                i.answer().completeExceptionally(new IllegalStateException("replication stopped"));
+            }
         }
         Waiter w;
         while ((w = newWaiters.poll()) != null) {

@@ -55,6 +55,9 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
         this.clock = clock;
     }
 
+    /** How long ServerStats waits for the replica manager's placement before leaving it out. */
+    private static final long PLACEMENT_TIMEOUT_MS = 1_000;
+
     private long serverId() {
         return lease.serverId().map(ServerId::asLong).orElse(0L);
     }
@@ -121,7 +124,19 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
     public void serverStats(ServerStatsRequest request, StreamObserver<ServerStatsResponse> out) {
         try {
             EngineStats s = stats.get();
-            reply(out, ServerStatsResponse.newBuilder()
+            ServerStatsResponse.Builder response = ServerStatsResponse.newBuilder();
+            if (engine.context().replicationHook() instanceof io.ferrite.master.replication.ReplicaManager m) {
+                try {
+                    var placement = m.placement().get(PLACEMENT_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    response.setLogFullyReplicated(placement.fullyReplicated())
+                            .addAllReplicaBackupIds(placement.backups());
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    // The sender thread did not answer: report the log as not fully replicated.
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            reply(out, response
                     .setServerId(serverId())
                     .setMemoryBytes(engine.context().memoryBytes())
                     .setLiveEntryBytes(s.liveEntryBytes())

@@ -23,9 +23,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -55,6 +52,8 @@ public final class ReplicationServices implements AutoCloseable {
     private static final int MESSAGE_OVERHEAD_BYTES = 256;
     /** How long a backup may take to answer before the master resends, then replaces it. */
     public static final Duration ACK_TIMEOUT = Duration.ofMillis(500);
+    /** How often a restarted backup asks the masters of its reloaded replicas whether they still need them. */
+    static final long RECONCILE_INTERVAL_MS = 1_000;
 
     private final ServerContext context;
     private final LongSupplier selfId;
@@ -64,6 +63,7 @@ public final class ReplicationServices implements AutoCloseable {
     private BackupService backup;
     private ReplicaManager manager;
     private ReplicationEndpoint endpoint;
+    private java.util.concurrent.ScheduledExecutorService reconciler;
 
     private ReplicationServices(ServerContext context, LongSupplier selfId) {
         this.context = context;
@@ -146,13 +146,15 @@ public final class ReplicationServices implements AutoCloseable {
 
     /**
      * The server has a membership: placement and admission can read the cluster. After a
-     * restart, asks (on {@code pool}) the masters whose replicas were reloaded which of them they
-     * freed meanwhile.
+     * restart, reconciles the reloaded replicas with their masters (see {@link #reconcileReloaded}).
      */
-    public void joined(Membership joined, Executor pool) {
+    public void joined(Membership joined) {
         this.membership = joined;
-        if (store != null && !store.list().isEmpty()) {
-            pool.execute(this::dropReplicasMastersFreed);
+        if (store != null && !store.reloadedMasters().isEmpty()) {
+            reconciler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().daemon().name("ferrite-backup-reconcile").factory());
+            reconciler.scheduleWithFixedDelay(this::reconcileReloaded, RECONCILE_INTERVAL_MS, RECONCILE_INTERVAL_MS,
+                    TimeUnit.MILLISECONDS);
         }
     }
 
@@ -162,36 +164,58 @@ public final class ReplicationServices implements AutoCloseable {
     }
 
     /**
-     * Asks each live master whose replicas were reloaded for the segments in its log, and drops
-     * the replicas of segments it freed while this backup was down (their frees never came).
-     * Replicas of masters not UP are kept: crash recovery may need them.
+     * After a restart, for each live master of which replicas were reloaded: drops those of
+     * segments it freed while this backup was down (their frees never came), and once the master
+     * reports its log fully replicated on backups that are not a previous generation of this
+     * server, drops the rest: the master re-replicated them elsewhere when this server left, so
+     * they are redundant, and nobody would ever free them (an open one would hold a buffer for
+     * good). Replicas of masters not UP are kept: crash recovery may need them. Runs every
+     * {@value #RECONCILE_INTERVAL_MS} ms until no reloaded replica of a live master is left.
      */
-    private void dropReplicasMastersFreed() {
-        Set<Long> masters = new TreeSet<>();
-        store.list().forEach(r -> masters.add(r.masterId()));
-        for (long masterId : masters) {
+    private void reconcileReloaded() {
+        long self = selfId.getAsLong();
+        if (self == 0) {
+            return; // not registered yet
+        }
+        boolean waiting = false;
+        for (long masterId : store.reloadedMasters()) {
             Optional<ServerInfo> master = membership.registry().server(ServerId.of(masterId));
             if (master.isEmpty() || master.get().getStatus() != ServerStatus.UP) {
-                continue;
+                continue; // kept for recovery
             }
             ManagedChannel channel = NettyChannelBuilder.forTarget(master.get().getAddress()).usePlaintext().build();
             try {
                 var stats = ControlServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
                         .serverStats(ServerStatsRequest.getDefaultInstance());
                 if (stats.getServerId() != masterId) {
-                    continue; // another generation answers at that address now
+                    continue; // another generation answers at that address now: this one is gone
                 }
-                int dropped = store.retainOnly(masterId, new HashSet<>(stats.getLogSegmentIdsList()));
-                if (dropped > 0) {
-                    LOG.info("backup: dropped {} replica(s) of master {} that it freed while this server was down",
-                            dropped, ServerId.of(masterId));
+                int freed = store.retainOnly(masterId, new HashSet<>(stats.getLogSegmentIdsList()));
+                if (freed > 0) {
+                    LOG.info("backup: dropped {} reloaded replica(s) of master {} that it freed while this server"
+                            + " was down", freed, ServerId.of(masterId));
+                }
+                boolean onPastSelf = stats.getReplicaBackupIdsList().stream()
+                        .anyMatch(b -> b != self && b >>> 32 == self >>> 32);
+                if (stats.getLogFullyReplicated() && !onPastSelf) {
+                    int redundant = store.dropReloaded(masterId);
+                    if (redundant > 0) {
+                        LOG.info("backup: dropped {} reloaded replica(s) of master {}, which holds its {} replicas"
+                                + " elsewhere now", redundant, ServerId.of(masterId), stats.getReplicas());
+                    }
+                } else {
+                    waiting = true;
                 }
             } catch (RuntimeException e) {
-                LOG.warn("backup: could not ask master {} which segments it holds (its replicas are kept): {}",
-                        ServerId.of(masterId), e.toString());
+                waiting = true;
+                LOG.warn("backup: could not ask master {} about its replicas (asking again in {} ms): {}",
+                        ServerId.of(masterId), RECONCILE_INTERVAL_MS, e.toString());
             } finally {
                 channel.shutdownNow();
             }
+        }
+        if (!waiting) {
+            reconciler.shutdown();
         }
     }
 
@@ -239,6 +263,9 @@ public final class ReplicationServices implements AutoCloseable {
     /** Stops receiving and sending, then closes the replica store and the transport. */
     @Override
     public void close() {
+        if (reconciler != null) {
+            reconciler.shutdownNow();
+        }
         if (backup != null) {
             backup.close();
         }

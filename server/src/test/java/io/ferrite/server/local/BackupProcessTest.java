@@ -151,10 +151,33 @@ class BackupProcessTest {
             assertThat(read.getStatus()).as("a corrupt replica is never served").isEqualTo(Status.CORRUPT_REPLICA);
             assertThat(read.getBytes().isEmpty()).isTrue();
 
-            // The cluster keeps writing with the restarted backup among its servers.
+            // The cluster keeps writing with the restarted backup among its servers; the restarted
+            // backup drops the reloaded copies its masters replaced meanwhile (the damaged one stays,
+            // listed as evidence), so every segment ends with exactly two sound copies.
             for (int end = batch + 50; batch < end; batch++) {
                 writeBatch(table, random, batch, acknowledged);
             }
+            List<String> live = new ArrayList<>(survivors);
+            live.add(restarted);
+            Awaitility.await("exactly two sound copies of every segment").atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+                        for (String master : owners) {
+                            ServerStatsResponse stats = ControlServiceGrpc.newBlockingStub(channel(master, channels))
+                                    .serverStats(ServerStatsRequest.getDefaultInstance());
+                            Map<Long, Integer> copies = new HashMap<>();
+                            for (String backup : live) {
+                                ControlServiceGrpc.newBlockingStub(channel(backup, channels))
+                                        .listReplicas(ListReplicasRequest.newBuilder()
+                                                .setMasterId(stats.getServerId()).build()).getReplicasList().stream()
+                                        .filter(r -> !r.getState().equals("CORRUPT"))
+                                        .forEach(r -> copies.merge(r.getSegmentId(), 1, Integer::sum));
+                            }
+                            for (long segment : stats.getLogSegmentIdsList()) {
+                                assertThat(copies.getOrDefault(segment, 0))
+                                        .as("sound copies of segment %d of master %s", segment, master).isEqualTo(2);
+                            }
+                        }
+                    });
             for (Map.Entry<String, String> e : acknowledged.entrySet()) {
                 assertThat(table.read(e.getKey()).orElseThrow().valueAsString()).as("seed %d key %s", SEED, e.getKey())
                         .isEqualTo(e.getValue());
