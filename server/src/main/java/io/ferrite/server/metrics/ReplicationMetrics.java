@@ -37,6 +37,9 @@ public final class ReplicationMetrics {
                     .description("Replica buffers in use").register(registry);
             FunctionCounter.builder("ferrite.backup.received", backup, BackupService::bytesReceived).baseUnit("bytes")
                     .description("Replica bytes received").register(registry);
+            FunctionCounter.builder("ferrite.backup.ipc.fragments", backup, BackupService::ipcFragments)
+                    .description("Replication fragments received over aeron:ipc (from masters sharing this media driver)")
+                    .register(registry);
             FunctionCounter.builder("ferrite.backup.rejected", backup, BackupService::rejected)
                     .description("Replication messages refused").register(registry);
             FunctionCounter.builder("ferrite.backup.flushed", backup, b -> b.store().flushedBytes()).baseUnit("bytes")
