@@ -46,6 +46,48 @@ public final class RoleSupport {
         return Settings.load(known, flags(spec), System.getenv(), configFile == null ? null : Path.of(configFile));
     }
 
+    /** A role's work once configured: start, announce {@link #ready}, wait for the stop, close. */
+    @FunctionalInterface
+    interface Serving<C> {
+        void serve(C config, Lifecycle lifecycle) throws java.io.IOException, InterruptedException;
+    }
+
+    /**
+     * Runs a role: reads its configuration (a bad setting: a one-line message and
+     * {@link #EXIT_CONFIG}), ties it to its parent if asked, serves until stopped (a failure to
+     * start or serve: a one-line message and {@link #EXIT_START}), and lets the JVM exit with
+     * that status.
+     *
+     * @param role      the role's name, for messages
+     * @param watch     the {@code --exit-with-parent} option
+     * @param lingerMs  how long the role goes on serving after its parent exits
+     * @param configure reads and checks the configuration; throws IllegalArgumentException naming a bad setting
+     * @param serving   the role's work
+     * @return the exit status
+     */
+    static <C> int run(String role, ParentWatch watch, long lingerMs, java.util.function.Supplier<C> configure,
+                       Serving<C> serving) throws InterruptedException {
+        C config;
+        try {
+            config = configure.get();
+        } catch (IllegalArgumentException e) {
+            failed(role, e.getMessage());
+            return EXIT_CONFIG;
+        }
+        int status = 0;
+        Lifecycle lifecycle = new Lifecycle(role);
+        watch.watch(role, lingerMs);
+        try {
+            serving.serve(config, lifecycle);
+        } catch (java.io.IOException | RuntimeException e) {
+            failed(role, e.getMessage());
+            status = EXIT_START;
+        } finally {
+            lifecycle.stopped(status);
+        }
+        return status;
+    }
+
     /**
      * Announces on stdout that the role serves: {@code READY <role> <address>}, followed by
      * {@code metrics=<host:port>} when the Prometheus endpoint is on. Nothing else is written

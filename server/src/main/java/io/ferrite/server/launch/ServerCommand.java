@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code ferrite server}: a server hosting the master service, until SIGTERM or Ctrl-C. */
 @Command(name = "server", mixinStandardHelpOptions = true,
-        description = {"Runs a server (master service) until SIGTERM or Ctrl-C; prints 'READY server <host:port>"
+        description = {"Runs a server (master and, unless --backup off, backup services) until SIGTERM or Ctrl-C; prints 'READY server <host:port>"
                 + " [metrics=<host:port>]' on stdout once registered and serving.",
                 "Every setting may also come from the environment (FERRITE_<NAME>, e.g. FERRITE_MEMORY) or a"
                         + " properties file (--config, e.g. memory=512m); flags win over the environment, which"
@@ -23,18 +23,15 @@ public final class ServerCommand implements Callable<Integer> {
     @Mixin
     ParentWatch parentWatch;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "Properties file with settings (FERRITE_CONFIG).")
-    String config;
+    @Mixin
+    RoleOptions role;
 
-    @Option(names = "--cluster", paramLabel = "NAME", description = "Cluster name (default: default).")
-    String cluster;
+    @Mixin
+    ZooKeeperClientOptions zooKeeperClient;
 
-    @Option(names = "--zookeeper", paramLabel = "HOST:PORT[,...]",
-            description = "ZooKeeper connect string (default: 127.0.0.1:2181).")
-    String zookeeper;
 
-    @Option(names = "--listen-host", paramLabel = "HOST", description = "Interface to bind (default: 127.0.0.1).")
-    String listenHost;
+
+
 
     @Option(names = "--listen-port", paramLabel = "PORT",
             description = "Port of the data and control services; 0 = any free port (default: 7200).")
@@ -74,17 +71,11 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--failure-domain", paramLabel = "LABEL", description = "Rack or zone label (default: none).")
     String failureDomain;
 
-    @Option(names = "--metrics-port", paramLabel = "PORT",
-            description = "Prometheus endpoint port; 0 = any free port, off = none (default: 0).")
-    String metricsPort;
 
     @Option(names = "--session-timeout-ms", paramLabel = "MS",
             description = "ZooKeeper session timeout: how long a silent server keeps its lease (default: 10000).")
     String sessionTimeoutMs;
 
-    @Option(names = "--connection-timeout-ms", paramLabel = "MS",
-            description = "How long to wait for ZooKeeper at start (default: 5000).")
-    String connectionTimeoutMs;
 
     @Option(names = "--data-executor", paramLabel = "direct|pool",
             description = "Run data calls on the transport threads (direct) or the RPC pool (default: direct).")
@@ -148,26 +139,13 @@ public final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        ServerContext context;
-        try {
-            String file = config != null ? config : System.getenv("FERRITE_CONFIG");
-            context = ServerContext.from(RoleSupport.settings(spec, ServerContext.SETTINGS, file)).conclude();
-        } catch (IllegalArgumentException e) {
-            RoleSupport.failed("server", e.getMessage());
-            return RoleSupport.EXIT_CONFIG;
-        }
-        int status = 0;
-        RoleSupport.Lifecycle lifecycle = new RoleSupport.Lifecycle("server");
-        parentWatch.watch("server", 0);
-        try (FerriteServer server = FerriteServer.start(context)) {
-            RoleSupport.ready("server", server.address(), server.metricsAddress().orElse(null));
-            lifecycle.awaitStop();
-        } catch (java.io.IOException | RuntimeException e) {
-            RoleSupport.failed("server", e.getMessage());
-            status = RoleSupport.EXIT_START;
-        } finally {
-            lifecycle.stopped(status);
-        }
-        return status;
+        return RoleSupport.run("server", parentWatch, 0,
+                () -> ServerContext.from(role.settings(ServerContext.SETTINGS)).conclude(),
+                (context, lifecycle) -> {
+                    try (FerriteServer server = FerriteServer.start(context)) {
+                        RoleSupport.ready("server", server.address(), server.metricsAddress().orElse(null));
+                        lifecycle.awaitStop();
+                    }
+                });
     }
 }
