@@ -134,15 +134,9 @@ public final class DataHandler {
     // ---- one item each ----
 
     private ReadResponse readItem(Op op, ReadRequest request, ObjectResult result) {
-        String problem = Limits.checkTableAndKey(request.getTableId(), request.getKey());
-        if (problem != null) {
-            metrics.count(op, Status.INVALID_ARGUMENT);
-            return ReadResponse.newBuilder().setStatus(Status.INVALID_ARGUMENT).setMessage(problem).build();
-        }
-        if (!lease.isValid()) {
-            Status refusal = refusal();
-            metrics.count(op, refusal);
-            return ReadResponse.newBuilder().setStatus(refusal).setMessage(refusalMessage()).build();
+        Refusal no = refuse(op, Limits.checkTableAndKey(request.getTableId(), request.getKey()));
+        if (no != null) {
+            return ReadResponse.newBuilder().setStatus(no.status()).setMessage(no.message()).build();
         }
         byte[] key = request.getKey().toByteArray();
         Status status = Statuses.toProto(engine.read(request.getTableId(), key, result));
@@ -160,17 +154,9 @@ public final class DataHandler {
 
     private WriteResponse writeItem(Op op, WriteRequest request, ObjectResult result) {
         String problem = Limits.checkTableAndKey(request.getTableId(), request.getKey());
-        if (problem == null) {
-            problem = Limits.checkValue(request.getValue());
-        }
-        if (problem != null) {
-            metrics.count(op, Status.INVALID_ARGUMENT);
-            return WriteResponse.newBuilder().setStatus(Status.INVALID_ARGUMENT).setMessage(problem).build();
-        }
-        if (!lease.isValid()) {
-            Status refusal = refusal();
-            metrics.count(op, refusal);
-            return WriteResponse.newBuilder().setStatus(refusal).setMessage(refusalMessage()).build();
+        Refusal no = refuse(op, problem != null ? problem : Limits.checkValue(request.getValue()));
+        if (no != null) {
+            return WriteResponse.newBuilder().setStatus(no.status()).setMessage(no.message()).build();
         }
         byte[] key = request.getKey().toByteArray();
         Status status = Statuses.toProto(engine.write(request.getTableId(), key, request.getValue().toByteArray(),
@@ -188,15 +174,9 @@ public final class DataHandler {
     }
 
     private RemoveResponse removeItem(Op op, RemoveRequest request, ObjectResult result) {
-        String problem = Limits.checkTableAndKey(request.getTableId(), request.getKey());
-        if (problem != null) {
-            metrics.count(op, Status.INVALID_ARGUMENT);
-            return RemoveResponse.newBuilder().setStatus(Status.INVALID_ARGUMENT).setMessage(problem).build();
-        }
-        if (!lease.isValid()) {
-            Status refusal = refusal();
-            metrics.count(op, refusal);
-            return RemoveResponse.newBuilder().setStatus(refusal).setMessage(refusalMessage()).build();
+        Refusal no = refuse(op, Limits.checkTableAndKey(request.getTableId(), request.getKey()));
+        if (no != null) {
+            return RemoveResponse.newBuilder().setStatus(no.status()).setMessage(no.message()).build();
         }
         byte[] key = request.getKey().toByteArray();
         Status status = Statuses.toProto(engine.remove(request.getTableId(), key,
@@ -218,14 +198,9 @@ public final class DataHandler {
         if (problem == null && request.getDeltaCase() == IncrementRequest.DeltaCase.DELTA_NOT_SET) {
             problem = "delta is missing (set int64_delta or double_delta)";
         }
-        if (problem != null) {
-            metrics.count(Op.INCREMENT, Status.INVALID_ARGUMENT);
-            return IncrementResponse.newBuilder().setStatus(Status.INVALID_ARGUMENT).setMessage(problem).build();
-        }
-        if (!lease.isValid()) {
-            Status refusal = refusal();
-            metrics.count(Op.INCREMENT, refusal);
-            return IncrementResponse.newBuilder().setStatus(refusal).setMessage(refusalMessage()).build();
+        Refusal no = refuse(Op.INCREMENT, problem);
+        if (no != null) {
+            return IncrementResponse.newBuilder().setStatus(no.status()).setMessage(no.message()).build();
         }
         byte[] key = request.getKey().toByteArray();
         io.ferrite.master.RejectRules rules = Statuses.toEngine(request.hasRejectRules(), request.getRejectRules());
@@ -256,6 +231,23 @@ public final class DataHandler {
     }
 
     // ---- refusals and messages ----
+
+    /** Why an item does not run, and what its answer says. */
+    private record Refusal(Status status, String message) {
+    }
+
+    /**
+     * Whether an item may run: not if its arguments break a rule ({@code problem}, null when
+     * none) or the lease is not valid. A refusal is counted under {@code op}.
+     */
+    private Refusal refuse(Op op, String problem) {
+        Refusal no = problem != null ? new Refusal(Status.INVALID_ARGUMENT, problem)
+                : lease.isValid() ? null : new Refusal(refusal(), refusalMessage());
+        if (no != null) {
+            metrics.count(op, no.status());
+        }
+        return no;
+    }
 
     /** Whether the engine set the result's version for this outcome (the new or the current one). */
     private static boolean carriesVersion(Status status) {
