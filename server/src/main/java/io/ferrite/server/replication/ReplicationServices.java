@@ -103,8 +103,9 @@ public final class ReplicationServices implements AutoCloseable {
             int replyPort = AeronTransport.udpPort(context.listenHost(), 0);
             ReplicationStreams.Endpoint udpReply = new ReplicationStreams.Endpoint(
                     aeron.udpChannel(context.advertisedHost(), replyPort), ReplicationStreams.REPLIES);
-            ReplicationStreams.Endpoint ipcReply = context.replicationIpc()
-                    ? new ReplicationStreams.Endpoint(aeron.ipcChannel(), aeron.claimIpcStream()) : null;
+            int replyStream = context.replicationIpc() ? ipcStream("answers") : 0;
+            ReplicationStreams.Endpoint ipcReply = replyStream == 0 ? null
+                    : new ReplicationStreams.Endpoint(aeron.ipcChannel(), replyStream);
             int chunk = Math.min(CHUNK_BYTES, aeron.options().maxMessageBytes() - MESSAGE_OVERHEAD_BYTES);
             manager = new ReplicaManager(context.replicas(), aeron.aeron(), selfId, this::liveBackups, udpReply,
                     ipcReply, chunk, ACK_TIMEOUT);
@@ -128,13 +129,27 @@ public final class ReplicationServices implements AutoCloseable {
                 ReplicationStreams.REQUESTS));
         ReplicationEndpoint.Builder advertised = ReplicationEndpoint.newBuilder()
                 .setChannel(aeron.udpChannel(context.advertisedHost(), port));
-        if (context.replicationIpc()) {
-            int stream = aeron.claimIpcStream();
+        int stream = context.replicationIpc() ? ipcStream("replicas") : 0;
+        if (stream != 0) {
             endpoints.add(new ReplicationStreams.Endpoint(aeron.ipcChannel(), stream));
             advertised.setIpcStream(stream).setDriver(aeron.driverId());
         }
         endpoint = advertised.build();
         backup = new BackupService(aeron.aeron(), endpoints, store, selfId, this::masterIsLive);
+    }
+
+    /**
+     * Claims an IPC stream on the media driver, or returns 0 (UDP only, with a warning) if the
+     * driver's directory does not let this process claim one (e.g. another user's driver).
+     */
+    private int ipcStream(String purpose) {
+        try {
+            return aeron.claimIpcStream();
+        } catch (IOException e) {
+            LOG.warn("cannot claim an IPC stream for {} in the media driver's directory ({}); using UDP only",
+                    purpose, e.toString());
+            return 0;
+        }
     }
 
     /** Starts replicating {@code engine}'s log. */
