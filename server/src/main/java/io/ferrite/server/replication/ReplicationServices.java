@@ -64,6 +64,8 @@ public final class ReplicationServices implements AutoCloseable {
     private ReplicaManager manager;
     private ReplicationEndpoint endpoint;
     private java.util.concurrent.ScheduledExecutorService reconciler;
+    /** Masters a reconciliation could not reach (warned about once); touched by the reconciler only. */
+    private final java.util.Set<Long> unanswered = new java.util.HashSet<>();
 
     private ReplicationServices(ServerContext context, LongSupplier selfId) {
         this.context = context;
@@ -223,8 +225,10 @@ public final class ReplicationServices implements AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 waiting = true;
-                LOG.warn("backup: could not ask master {} about its replicas (asking again in {} ms): {}",
-                        ServerId.of(masterId), RECONCILE_INTERVAL_MS, e.toString());
+                if (unanswered.add(masterId)) { // once per master: the question repeats every interval
+                    LOG.warn("backup: could not ask master {} about its replicas (asking again every {} ms): {}",
+                            ServerId.of(masterId), RECONCILE_INTERVAL_MS, e.toString());
+                }
             } finally {
                 channel.shutdownNow();
             }
