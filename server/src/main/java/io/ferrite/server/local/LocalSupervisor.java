@@ -115,7 +115,7 @@ final class LocalSupervisor {
             for (ChildProcess server : servers) {
                 serverAddresses.add(awaitReady(server, deadlineNs, t0).address());
             }
-            awaitServersUp(serverAddresses, deadlineNs);
+            awaitServersUp(serverAddresses, children, deadlineNs);
             for (ChildProcess child : children) {
                 child.process().onExit().thenRun(() -> exited(child));
             }
@@ -156,14 +156,15 @@ final class LocalSupervisor {
         return ready;
     }
 
-    /** Asks the coordinator until it has a leader and lists every server UP; fails fast if a process died. */
-    private void awaitServersUp(Set<String> serverAddresses, long deadlineNs) throws StartFailure, InterruptedException {
+    /** Asks the coordinator until it has a leader and lists these servers UP; fails fast if a watched process died. */
+    private void awaitServersUp(Set<String> serverAddresses, List<ChildProcess> watched, long deadlineNs)
+            throws StartFailure, InterruptedException {
         String address = clusterAddress();
         String seen = "no answer yet";
         ClientOptions options = ClientOptions.builder().timeout(UP_CALL_TIMEOUT).build();
         try (FerriteClient client = Ferrite.connect(address, options)) {
             while (true) {
-                for (ChildProcess child : children) {
+                for (ChildProcess child : watched) {
                     if (!child.process().isAlive()) {
                         throw new StartFailure(child.name() + " exited with status " + child.process().exitValue()
                                 + " while the cluster was starting" + child.logTail());
@@ -241,7 +242,7 @@ final class LocalSupervisor {
         members.remove(old);
         children.remove(old.child()); // its exit is known, not a failure of this start
         String restarted = awaitReady(child, deadlineNs, t0).address();
-        awaitServersUp(Set.of(restarted), deadlineNs);
+        awaitServersUp(Set.of(restarted), List.of(child), deadlineNs);
         child.process().onExit().thenRun(() -> exited(child));
         return restarted;
     }
