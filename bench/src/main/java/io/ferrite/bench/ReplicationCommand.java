@@ -40,20 +40,23 @@ import picocli.CommandLine.Option;
  * {@code ./ferrite bench replication}: write latency and throughput at replication factors 0..3
  * against a {@code ferrite local}-style cluster it starts itself (one per factor; the table on one
  * master, so each write goes to that master and its R backups), and the raw speed of streaming
- * 8 MiB segments from a sender to a backup service over Aeron UDP on loopback.
+ * 8 MiB segments from a sender to a backup service over Aeron UDP on loopback and over IPC.
  */
 @Command(name = "replication", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
             "Write latency (1 in flight, synchronous) and throughput (64 in flight) of 100-byte values at"
                 + " replication factors 0..3 (as many as --servers allow), each against a fresh local cluster of"
                 + " separate processes; then raw segment streaming (8 MiB segments) to a backup service over"
-                + " Aeron UDP on 127.0.0.1.",
+                + " Aeron UDP on 127.0.0.1, and over IPC.",
             "%nJSON: [{\"replicas\",\"inFlight\",\"writesPerSec\",\"p50Us\",\"p99Us\",\"p999Us\"}, ...,"
-                + " {\"segmentStreamMBps\"}].",
+                + " {\"segmentStreamMBps\" (UDP), \"segmentStreamIpcMBps\"}].",
             "%nExit status: 0 ok, 1 a cluster or an operation failed, 2 bad flags.", ""})
 public final class ReplicationCommand implements Callable<Integer> {
     static final int SEGMENT_BYTES = 8 << 20;
     static final int CHUNK_BYTES = 1 << 20;
+    /** Streams of the IPC streaming run: its own driver, so any ids distinct from each other do. */
+    private static final int IPC_REQUESTS = 7201;
+    private static final int IPC_REPLIES = 7202;
 
     @Option(names = "--json", paramLabel = "FILE", required = true, description = "Where to write the JSON results.")
     private Path jsonFile;
@@ -167,10 +170,12 @@ public final class ReplicationCommand implements Callable<Integer> {
             }
         }
         int count = segments != null ? segments : quick ? 64 : 256;
-        double mbps = streamSegments(count, err);
-        out.printf(Locale.ROOT, "%nsegment streaming: %d segments of %d MiB, %.0f MB/s%n%n", count,
-                SEGMENT_BYTES >> 20, mbps);
-        json.add(String.format(Locale.ROOT, "{\"segmentStreamMBps\":%.1f,\"segments\":%d}", mbps, count));
+        double mbps = streamSegments(count, false, err);
+        double ipcMbps = streamSegments(count, true, err);
+        out.printf(Locale.ROOT, "%nsegment streaming: %d segments of %d MiB, %.0f MB/s over UDP, %.0f MB/s over IPC%n%n",
+                count, SEGMENT_BYTES >> 20, mbps, ipcMbps);
+        json.add(String.format(Locale.ROOT, "{\"segmentStreamMBps\":%.1f,\"segmentStreamIpcMBps\":%.1f,"
+                + "\"segments\":%d}", mbps, ipcMbps, count));
         RpcCommand.writeAtomically(jsonFile, "[\n  " + String.join(",\n  ", json) + "\n]\n");
         out.println("JSON written to " + jsonFile);
         return failed ? 1 : 0;
@@ -187,9 +192,10 @@ public final class ReplicationCommand implements Callable<Integer> {
     /**
      * Streams {@code count} segments of 8 MiB (1 MiB appends, one segment in flight) from a
      * sender to a {@link BackupService} (memory-mapped buffers under /dev/shm) over Aeron UDP
-     * on 127.0.0.1, each segment freed once acknowledged; returns MB/s (10^6 bytes).
+     * on 127.0.0.1, or over IPC through the same media driver, each segment freed once
+     * acknowledged; returns MB/s (10^6 bytes).
      */
-    static double streamSegments(int count, PrintStream err) throws Exception {
+    static double streamSegments(int count, boolean ipc, PrintStream err) throws Exception {
         Path dir = Files.createTempDirectory(Path.of(Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm" : "/tmp"),
                 "ferrite-bench-stream-");
         int backupPort = AeronTransport.udpPort("127.0.0.1", 0);
@@ -197,15 +203,17 @@ public final class ReplicationCommand implements Callable<Integer> {
         long master = 1L << 32;
         try (AeronTransport transport = AeronTransport.launch(dir.resolve("aeron"), AeronTransport.Options.DEFAULT);
              ReplicaStore store = new ReplicaStore(dir.resolve("buffers"), dir.resolve("backup"), 8);
-             BackupService backup = new BackupService(transport.aeron(), List.of(new ReplicationStreams.Endpoint(
-                     transport.udpChannel("127.0.0.1", backupPort), ReplicationStreams.REQUESTS)), store,
-                     () -> 2L << 32, id -> true)) {
-            String backupChannel = transport.udpChannel("127.0.0.1", backupPort);
-            String replyChannel = transport.udpChannel("127.0.0.1", replyPort);
+             BackupService backup = new BackupService(transport.aeron(), List.of(ipc
+                     ? new ReplicationStreams.Endpoint(transport.ipcChannel(), IPC_REQUESTS)
+                     : new ReplicationStreams.Endpoint(transport.udpChannel("127.0.0.1", backupPort),
+                             ReplicationStreams.REQUESTS)), store, () -> 2L << 32, id -> true)) {
+            String backupChannel = ipc ? transport.ipcChannel() : transport.udpChannel("127.0.0.1", backupPort);
+            String replyChannel = ipc ? transport.ipcChannel() : transport.udpChannel("127.0.0.1", replyPort);
+            int requestStream = ipc ? IPC_REQUESTS : ReplicationStreams.REQUESTS;
+            int replyStream = ipc ? IPC_REPLIES : ReplicationStreams.REPLIES;
             Aeron aeron = transport.aeron();
-            try (ExclusivePublication publication = aeron.addExclusivePublication(backupChannel,
-                    ReplicationStreams.REQUESTS);
-                 Subscription replies = aeron.addSubscription(replyChannel, ReplicationStreams.REPLIES)) {
+            try (ExclusivePublication publication = aeron.addExclusivePublication(backupChannel, requestStream);
+                 Subscription replies = aeron.addSubscription(replyChannel, replyStream)) {
                 UnsafeBuffer buffer = new UnsafeBuffer(new byte[CHUNK_BYTES + 512]);
                 byte[] chunk = new byte[CHUNK_BYTES];
                 ThreadLocalRandom.current().nextBytes(chunk);
@@ -230,7 +238,7 @@ public final class ReplicationCommand implements Callable<Integer> {
                     long segment = s + 3;
                     int length = new OpenReplicaEncoder().wrapAndApplyHeader(buffer, 0, header).masterId(master)
                             .segmentId(segment).epoch(1).capacityBytes(SEGMENT_BYTES).correlationId(segment)
-                            .replyStreamId(ReplicationStreams.REPLIES).replyChannel(replyChannel).encodedLength()
+                            .replyStreamId(replyStream).replyChannel(replyChannel).encodedLength()
                             + MessageHeaderEncoder.ENCODED_LENGTH;
                     offer(publication, buffer, length);
                     await(replies, handler, acked, segment, 0);
@@ -250,8 +258,8 @@ public final class ReplicationCommand implements Callable<Integer> {
                     offer(publication, buffer, length);
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
-                err.printf(Locale.ROOT, "bench replication: streamed %d segments in %.2f s (%d rejected)%n", count,
-                        seconds, backup.rejected());
+                err.printf(Locale.ROOT, "bench replication: streamed %d segments over %s in %.2f s (%d rejected)%n",
+                        count, ipc ? "IPC" : "UDP", seconds, backup.rejected());
                 return (double) count * SEGMENT_BYTES / seconds / 1e6;
             }
         } finally {
