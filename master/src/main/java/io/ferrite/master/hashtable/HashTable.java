@@ -521,8 +521,24 @@ public final class HashTable {
         if (bucket < 0 || bucket >= t.bucketCount) {
             return;
         }
-        MemorySegment segment = t.buckets;
-        long base = bucket * BUCKET_BYTES;
+        visitChain(t, t.buckets, bucket * BUCKET_BYTES, visitor);
+    }
+
+    /** Calls {@code visitor} with every reference in the table. Writer only (or a quiesced table). */
+    public void forEach(java.util.function.LongConsumer visitor) {
+        Table t = table;
+        forEachIn(t, t.buckets, visitor);
+    }
+
+    private static void forEachIn(Table t, MemorySegment area, java.util.function.LongConsumer visitor) {
+        long buckets = area.byteSize() / BUCKET_BYTES;
+        for (long b = 0; b < buckets; b++) {
+            visitChain(t, area, b * BUCKET_BYTES, visitor);
+        }
+    }
+
+    /** Calls {@code visitor} with every reference of the chain whose bucket is at {@code base} in {@code segment}. */
+    private static void visitChain(Table t, MemorySegment segment, long base, java.util.function.LongConsumer visitor) {
         for (;;) {
             boolean chained = false;
             for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
@@ -540,39 +556,6 @@ public final class HashTable {
             }
             if (!chained) {
                 return;
-            }
-        }
-    }
-
-    /** Calls {@code visitor} with every reference in the table. Writer only (or a quiesced table). */
-    public void forEach(java.util.function.LongConsumer visitor) {
-        Table t = table;
-        forEachIn(t, t.buckets, visitor);
-    }
-
-    private static void forEachIn(Table t, MemorySegment area, java.util.function.LongConsumer visitor) {
-        long buckets = area.byteSize() / BUCKET_BYTES;
-        for (long b = 0; b < buckets; b++) {
-            MemorySegment segment = area;
-            long base = b * BUCKET_BYTES;
-            for (;;) {
-                boolean chained = false;
-                for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
-                    long word = get(segment, base + 8L * i);
-                    if (word == 0) {
-                        continue;
-                    }
-                    if ((word & CHAIN_BIT) != 0) {
-                        segment = overflowChunk(t, word);
-                        base = overflowBase(word);
-                        chained = true;
-                        break;
-                    }
-                    visitor.accept(word & REFERENCE_MASK);
-                }
-                if (!chained) {
-                    break;
-                }
             }
         }
     }
