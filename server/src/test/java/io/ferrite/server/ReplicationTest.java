@@ -474,14 +474,36 @@ class ReplicationTest {
         }
     }
 
-    /** Each master's segments go to backups other than itself, two of them, on distinct servers. */
+    /**
+     * Each master's segments go to backups other than itself, two of them, on distinct servers;
+     * random datagrams sent to every backup's UDP replication port before and during the writes
+     * change nothing (Aeron drops what is not its protocol).
+     */
     @Test
     void replicasAreOnDistinctServersOtherThanTheMaster() throws Exception {
         start(3, 2);
         client.createTable("placed", 3);
         Table table = client.table("placed");
-        for (int i = 0; i < 500; i++) {
-            table.write("k" + i, "v" + i);
+        List<java.net.InetSocketAddress> ports = new ArrayList<>();
+        for (io.ferrite.proto.v1.ServerInfo info : cluster.coordinatorStub()
+                .listServers(io.ferrite.proto.v1.ListServersRequest.getDefaultInstance()).getServersList()) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("endpoint=([^|]+):(\\d+)")
+                    .matcher(info.getReplication().getChannel());
+            assertThat(m.find()).as("a UDP endpoint in %s", info.getReplication().getChannel()).isTrue();
+            ports.add(new java.net.InetSocketAddress(m.group(1), Integer.parseInt(m.group(2))));
+        }
+        Random random = new Random(SEED);
+        try (java.net.DatagramSocket garbage = new java.net.DatagramSocket()) {
+            for (int i = 0; i < 500; i++) {
+                if (i % 10 == 0) {
+                    for (java.net.InetSocketAddress port : ports) {
+                        byte[] junk = new byte[1 + random.nextInt(1_400)];
+                        random.nextBytes(junk);
+                        garbage.send(new java.net.DatagramPacket(junk, junk.length, port));
+                    }
+                }
+                table.write("k" + i, "v" + i);
+            }
         }
         for (FerriteServer master : cluster.servers()) {
             long masterId = master.serverId().orElseThrow().asLong();
