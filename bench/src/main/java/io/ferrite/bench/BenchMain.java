@@ -9,7 +9,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * Entry point of the benchmark jar ({@code ./ferrite bench}): dispatches to the
- * {@link EngineCommand engine}, {@link JmhCommand jmh} and {@link RpcCommand rpc} subcommands. Bad flags print a
+ * {@link EngineCommand engine}, {@link JmhCommand jmh}, {@link RpcCommand rpc} and
+ * {@link ReplicationCommand replication} subcommands. Bad flags print a
  * message and the usage to stderr and exit with status 2.
  */
 @Command(name = "ferrite bench", mixinStandardHelpOptions = true, version = "ferrite-bench 0.1.0",
@@ -22,7 +23,7 @@ public final class BenchMain implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing subcommand: choose 'engine', 'jmh' or 'rpc'");
+        throw new ParameterException(spec.commandLine(), "Missing subcommand: choose 'engine', 'jmh', 'rpc' or 'replication'");
     }
 
     /** Runs the command line and returns the exit status (0 success, 1 failure, 2 bad usage). */

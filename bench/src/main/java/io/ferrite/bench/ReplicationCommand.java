@@ -34,7 +34,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.UnsafeBuffer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code ./ferrite bench replication}: write latency and throughput at replication factors 0..3
@@ -89,25 +92,45 @@ public final class ReplicationCommand implements Callable<Integer> {
                 + " `ferrite local` does; udp: over UDP on 127.0.0.1, as between machines (default: ${DEFAULT-VALUE}).")
     private String transport;
 
+    @Option(names = "--seconds", paramLabel = "S", description = "Measured seconds per run (default: 10; 3 with --quick).")
+    private Integer seconds;
+
+    @Option(names = "--warmup-seconds", paramLabel = "S",
+            description = "Warmup seconds before each run (default: 2; 1 with --quick).")
+    private Integer warmupSeconds;
+
+    @Option(names = "--jit-warmup-seconds", paramLabel = "S",
+            description = "Seconds of writes at 64 in flight on each fresh cluster before its runs, so that the"
+                + " client and the servers run compiled code (default: 8; 3 with --quick).")
+    private Integer jitWarmupSeconds;
+
+    @Spec
+    private CommandSpec spec;
+
     @Option(names = "--sync-spin-us", paramLabel = "US",
             description = "How long the SDK's synchronous calls spin before parking (default: the SDK's, 200).")
     private Integer syncSpinUs;
 
     @Override
     public Integer call() throws Exception {
-        int jitS = quick ? 3 : 8;
-        int warmupS = quick ? 1 : 2;
-        int measureS = quick ? 3 : 10;
+        int jitS = jitWarmupSeconds != null ? jitWarmupSeconds : quick ? 3 : 8;
+        int warmupS = warmupSeconds != null ? warmupSeconds : quick ? 1 : 2;
+        int measureS = seconds != null ? seconds : quick ? 3 : 10;
         int keyCount = 10_000;
+        if (measureS < 1 || warmupS < 0 || jitS < 0) {
+            throw new ParameterException(spec.commandLine(),
+                    "--seconds must be >= 1, --warmup-seconds and --jit-warmup-seconds >= 0");
+        }
         if (!transport.equals("auto") && !transport.equals("udp")) {
-            System.err.println("bench replication: --transport: '" + transport + "' is not auto or udp");
-            return 2;
+            throw new ParameterException(spec.commandLine(), "--transport: '" + transport + "' is not auto or udp");
         }
         for (int load : inFlights) {
             if (load < 1 || load > 4096) {
-                System.err.println("bench replication: --in-flight: " + load + " is not in 1..4096");
-                return 2;
+                throw new ParameterException(spec.commandLine(), "--in-flight: " + load + " is not in 1..4096");
             }
+        }
+        if (servers < 1 || servers > 16) {
+            throw new ParameterException(spec.commandLine(), "--servers: " + servers + " is not in 1..16");
         }
         List<Integer> rs = factors;
         if (rs == null) {
@@ -115,6 +138,15 @@ public final class ReplicationCommand implements Callable<Integer> {
             for (int r = 0; r <= Math.min(3, servers - 1); r++) {
                 rs.add(r);
             }
+        }
+        for (int r : rs) {
+            if (r < 0 || r > servers - 1) {
+                throw new ParameterException(spec.commandLine(), "--replicas: " + r + " needs 0.." + (servers - 1)
+                        + " with " + servers + " servers");
+            }
+        }
+        if (segments != null && segments < 1) {
+            throw new ParameterException(spec.commandLine(), "--segments: " + segments + " must be at least 1");
         }
         PrintStream out = System.out;
         PrintStream err = System.err;
