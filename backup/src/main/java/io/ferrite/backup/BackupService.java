@@ -67,6 +67,8 @@ public final class BackupService implements AutoCloseable {
     private final IdleStrategy idle = new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1),
             TimeUnit.MICROSECONDS.toNanos(200));
     private final io.aeron.FragmentAssembler assembler;
+    /** How the receiving thread waits for a back-pressured or not yet connected reply channel. */
+    private final IdleStrategy replyWait = new BackoffIdleStrategy(10, 10, 1_000, 100_000);
     /** Reply publications by master id (the endpoint comes with the master's opens). */
     private final Map<Long, ExclusivePublication> replies = new HashMap<>();
     private final Map<Long, ReplicationStreams.Endpoint> replyEndpoints = new HashMap<>();
@@ -335,15 +337,19 @@ public final class BackupService implements AutoCloseable {
         if (publication == null) {
             return;
         }
+        long result = publication.offer(out, 0, length);
+        if (result >= 0) {
+            return; // the usual case: nothing to wait for
+        }
         long deadline = System.nanoTime() + REPLY_TIMEOUT_NS;
-        IdleStrategy wait = new BackoffIdleStrategy(10, 10, 1_000, 100_000);
-        long result;
-        while ((result = publication.offer(out, 0, length)) < 0) {
+        replyWait.reset();
+        while (result < 0) {
             if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED
                     || System.nanoTime() - deadline > 0 || !running) {
                 return;
             }
-            wait.idle();
+            replyWait.idle();
+            result = publication.offer(out, 0, length);
         }
     }
 

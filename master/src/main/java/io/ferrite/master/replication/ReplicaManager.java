@@ -534,7 +534,7 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
             return 0;
         }
         for (Tracked t : tracked.values()) {
-            if (t.closed && !t.complete(factor)) {
+            if (t.closed && !t.done && !t.complete(factor)) {
                 return 0;
             }
         }

@@ -8,34 +8,23 @@ import io.ferrite.client.Ferrite;
 import io.ferrite.client.FerriteClient;
 import io.ferrite.client.Table;
 import io.ferrite.proto.v1.ControlServiceGrpc;
-import io.ferrite.proto.v1.CoordinatorServiceGrpc;
-import io.ferrite.proto.v1.GetTabletMapRequest;
-import io.ferrite.proto.v1.GetTabletMapResponse;
 import io.ferrite.proto.v1.ListReplicasRequest;
 import io.ferrite.proto.v1.ReadReplicaRequest;
 import io.ferrite.proto.v1.ReadReplicaResponse;
 import io.ferrite.proto.v1.ReplicaInfo;
-import io.ferrite.proto.v1.Status;
 import io.ferrite.proto.v1.ServerStatsRequest;
-import io.ferrite.proto.v1.ServerStatsResponse;
-import io.ferrite.proto.v1.Tablet;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.io.PrintStream;
+import io.ferrite.proto.v1.Status;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,6 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BackupProcessTest {
     private static final long SEED = Long.getLong("ferrite.seed", 0xB4C_0009L);
+    private static final int KEYS = 3_000;
+    private static final int MAX_VALUE_BYTES = 2_000;
 
     @TempDir
     Path dir;
@@ -60,20 +51,13 @@ class BackupProcessTest {
     void killingABackupProcessLosesNoAcknowledgedWriteAndItsRestartReloadsAndChecksItsReplicas() throws Exception {
         LocalContext context = new LocalContext().servers(4).replicas(2).memory("64m").dataDir(dir)
                 .serverFlags(List.of("--segment-size", "2m")).conclude();
-        PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
-        LocalCluster cluster = LocalCluster.start(context, quiet);
-        List<ManagedChannel> channels = new ArrayList<>();
-        try (FerriteClient client = Ferrite.connect(cluster.address(),
-                ClientOptions.builder().timeout(Duration.ofSeconds(20)).build())) {
+        LocalCluster cluster = LocalCluster.start(context, new PrintStream(OutputStream.nullOutputStream()));
+        try (ClusterProbe probe = new ClusterProbe();
+             FerriteClient client = Ferrite.connect(cluster.address(),
+                     ClientOptions.builder().timeout(Duration.ofSeconds(20)).build())) {
             client.createTable("kill", 3);
             Table table = client.table("kill");
-            ManagedChannel coordinator = channel(cluster.address(), channels);
-            GetTabletMapResponse map = CoordinatorServiceGrpc.newBlockingStub(coordinator)
-                    .getTabletMap(GetTabletMapRequest.newBuilder().setName("kill").build());
-            Set<String> owners = new HashSet<>();
-            for (Tablet t : map.getTabletsList()) {
-                owners.add(t.getOwnerAddress());
-            }
+            Set<String> owners = probe.owners(cluster.address(), "kill");
             Map<String, ProcessHandle> processes = cluster.serverProcesses();
             String victim = processes.keySet().stream().filter(a -> !owners.contains(a)).findFirst().orElseThrow();
             Random random = new Random(SEED);
@@ -84,62 +68,40 @@ class BackupProcessTest {
             while (flushedOnVictim.isEmpty()) {
                 assertThat(batch).as("batches written before the victim flushed a replica").isLessThan(2_000);
                 for (int i = 0; i < 20; i++, batch++) {
-                    writeBatch(table, random, batch, acknowledged);
+                    ClusterProbe.Batch.submit(table, random, batch, KEYS, MAX_VALUE_BYTES).complete(acknowledged);
                 }
                 for (String master : owners) {
-                    long masterId = ControlServiceGrpc.newBlockingStub(channel(master, channels))
-                            .serverStats(ServerStatsRequest.getDefaultInstance()).getServerId();
-                    ControlServiceGrpc.newBlockingStub(channel(victim, channels)).listReplicas(ListReplicasRequest
-                            .newBuilder().setMasterId(masterId).build()).getReplicasList().stream()
-                            .filter(r -> r.getState().equals("FLUSHED")).forEach(flushedOnVictim::add);
+                    long masterId = probe.control(master).serverStats(ServerStatsRequest.getDefaultInstance())
+                            .getServerId();
+                    probe.control(victim).listReplicas(ListReplicasRequest.newBuilder().setMasterId(masterId).build())
+                            .getReplicasList().stream().filter(r -> r.getState().equals("FLUSHED"))
+                            .forEach(flushedOnVictim::add);
                 }
             }
             // Kill it under load: the kill lands while a batch is in flight.
             long slowestBatchNs = 0;
             for (int end = batch + 200; batch < end; batch++) {
+                ClusterProbe.Batch inFlight = ClusterProbe.Batch.submit(table, random, batch, KEYS, MAX_VALUE_BYTES);
                 if (batch == end - 190) {
                     assertThat(processes.get(victim).destroyForcibly()).as("SIGKILL sent").isTrue();
                 }
-                slowestBatchNs = Math.max(slowestBatchNs, writeBatch(table, random, batch, acknowledged));
+                slowestBatchNs = Math.max(slowestBatchNs, inFlight.complete(acknowledged));
             }
             processes.get(victim).onExit().get(30, TimeUnit.SECONDS);
             System.out.printf("seed %d: slowest batch of 32 writes %.1f ms (the kill and re-replication fall in one)%n",
                     SEED, slowestBatchNs / 1e6);
 
-            // Two live copies of every segment of every master, none on the master itself.
+            // Two live copies of every segment of every master (masters never hold their own).
             List<String> survivors = processes.keySet().stream().filter(a -> !a.equals(victim)).toList();
-            Awaitility.await("every segment back on two live backups").atMost(Duration.ofSeconds(60))
-                    .pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
-                        for (String master : owners) {
-                            ServerStatsResponse stats = ControlServiceGrpc.newBlockingStub(channel(master, channels))
-                                    .serverStats(ServerStatsRequest.getDefaultInstance());
-                            Map<Long, Integer> copies = new HashMap<>();
-                            for (String backup : survivors) {
-                                if (backup.equals(master)) {
-                                    continue;
-                                }
-                                for (ReplicaInfo r : ControlServiceGrpc.newBlockingStub(channel(backup, channels))
-                                        .listReplicas(ListReplicasRequest.newBuilder()
-                                                .setMasterId(stats.getServerId()).build()).getReplicasList()) {
-                                    assertThat(r.getState()).isNotEqualTo("CORRUPT");
-                                    copies.merge(r.getSegmentId(), 1, Integer::sum);
-                                }
-                            }
-                            for (long segment : stats.getLogSegmentIdsList()) {
-                                assertThat(copies.getOrDefault(segment, 0))
-                                        .as("copies of segment %d of master %s", segment, master).isEqualTo(2);
-                            }
-                        }
-                    });
+            probe.awaitSoundCopies(owners, survivors, 2, SEED);
 
             // Damage one replica file the victim flushed, then start it again on its directories.
-            assertThat(flushedOnVictim).as("replicas the victim flushed before the kill").isNotEmpty();
             ReplicaInfo damaged = flushedOnVictim.get(new Random(SEED).nextInt(flushedOnVictim.size()));
             Path file = cluster.serverDataDir(victim).resolve("backup")
                     .resolve(ReplicaStore.fileName(damaged.getMasterId(), damaged.getSegmentId()));
             flipByte(file, ReplicaStore.FILE_HEADER_BYTES + damaged.getCertificateLength() / 2);
             String restarted = cluster.restartServer(victim);
-            var victimControl = ControlServiceGrpc.newBlockingStub(channel(restarted, channels));
+            ControlServiceGrpc.ControlServiceBlockingStub victimControl = probe.control(restarted);
             List<ReplicaInfo> reloaded = victimControl.listReplicas(ListReplicasRequest.newBuilder()
                     .setMasterId(damaged.getMasterId()).build()).getReplicasList();
             assertThat(reloaded).as("the damaged replica, reloaded").filteredOn(r -> r.getSegmentId()
@@ -155,59 +117,15 @@ class BackupProcessTest {
             // backup drops the reloaded copies its masters replaced meanwhile (the damaged one stays,
             // listed as evidence), so every segment ends with exactly two sound copies.
             for (int end = batch + 50; batch < end; batch++) {
-                writeBatch(table, random, batch, acknowledged);
+                ClusterProbe.Batch.submit(table, random, batch, KEYS, MAX_VALUE_BYTES).complete(acknowledged);
             }
             List<String> live = new ArrayList<>(survivors);
             live.add(restarted);
-            Awaitility.await("exactly two sound copies of every segment").atMost(Duration.ofSeconds(60))
-                    .pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
-                        for (String master : owners) {
-                            ServerStatsResponse stats = ControlServiceGrpc.newBlockingStub(channel(master, channels))
-                                    .serverStats(ServerStatsRequest.getDefaultInstance());
-                            Map<Long, Integer> copies = new HashMap<>();
-                            for (String backup : live) {
-                                ControlServiceGrpc.newBlockingStub(channel(backup, channels))
-                                        .listReplicas(ListReplicasRequest.newBuilder()
-                                                .setMasterId(stats.getServerId()).build()).getReplicasList().stream()
-                                        .filter(r -> !r.getState().equals("CORRUPT"))
-                                        .forEach(r -> copies.merge(r.getSegmentId(), 1, Integer::sum));
-                            }
-                            for (long segment : stats.getLogSegmentIdsList()) {
-                                assertThat(copies.getOrDefault(segment, 0))
-                                        .as("sound copies of segment %d of master %s", segment, master).isEqualTo(2);
-                            }
-                        }
-                    });
-            for (Map.Entry<String, String> e : acknowledged.entrySet()) {
-                assertThat(table.read(e.getKey()).orElseThrow().valueAsString()).as("seed %d key %s", SEED, e.getKey())
-                        .isEqualTo(e.getValue());
-            }
+            probe.awaitSoundCopies(owners, live, 2, SEED);
+            ClusterProbe.assertReadBack(table, acknowledged, SEED);
         } finally {
-            channels.forEach(ManagedChannel::shutdownNow);
             cluster.stop();
         }
-    }
-
-    /** Writes 32 distinct keys at once and records them once acknowledged; returns how long the batch took. */
-    private static long writeBatch(Table table, Random random, int batch, Map<String, String> acknowledged)
-            throws Exception {
-        Map<String, CompletableFuture<Long>> inFlight = new HashMap<>();
-        Map<String, String> values = new HashMap<>();
-        while (inFlight.size() < 32) {
-            String key = "key-" + random.nextInt(3_000);
-            if (!inFlight.containsKey(key)) {
-                String value = "v" + batch + "-" + "x".repeat(random.nextInt(2_000));
-                values.put(key, value);
-                inFlight.put(key, table.writeAsync(key.getBytes(StandardCharsets.UTF_8),
-                        value.getBytes(StandardCharsets.UTF_8)));
-            }
-        }
-        long t0 = System.nanoTime();
-        for (Map.Entry<String, CompletableFuture<Long>> e : inFlight.entrySet()) {
-            e.getValue().get(30, TimeUnit.SECONDS); // a failure here fails the test: writes must go on
-            acknowledged.put(e.getKey(), values.get(e.getKey()));
-        }
-        return System.nanoTime() - t0;
     }
 
     private static void flipByte(Path file, long at) throws java.io.IOException {
@@ -219,11 +137,5 @@ class BackupProcessTest {
             b.rewind();
             channel.write(b, at);
         }
-    }
-
-    private static ManagedChannel channel(String address, List<ManagedChannel> channels) {
-        ManagedChannel channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
-        channels.add(channel);
-        return channel;
     }
 }
