@@ -158,7 +158,7 @@ public final class FerriteServer implements AutoCloseable {
 
     private void startGrpc() throws IOException {
         DataServiceImpl data = new DataServiceImpl(engine, tablets, lease, opMetrics, errors,
-                replication.manager().<io.ferrite.server.data.Durability>map(m -> m::whenDurable).orElse(null));
+                replication.manager().map(FerriteServer::durability).orElse(null));
         ControlServiceImpl control = new ControlServiceImpl(engine, tablets, lease, this::stats, errors,
                 Clock.systemUTC(), replication.store().orElse(null));
         NettyServerBuilder builder = NettyServerBuilder
@@ -180,6 +180,20 @@ public final class FerriteServer implements AutoCloseable {
             throw new IOException(ServerContext.LISTEN_PORT + ": cannot listen on " + context.listenHost() + ":"
                     + context.listenPort() + " (" + e.getMessage() + ")", e);
         }
+    }
+
+    private static io.ferrite.server.data.Durability durability(ReplicaManager manager) {
+        return new io.ferrite.server.data.Durability() {
+            @Override
+            public java.util.concurrent.CompletableFuture<Void> whenDurable(long segmentId, int length) {
+                return manager.whenDurable(segmentId, length);
+            }
+
+            @Override
+            public boolean isDurable(long segmentId, int length) {
+                return manager.isDurable(segmentId, length);
+            }
+        };
     }
 
     /** Runs Enumerate streams and control calls on the pool, everything else on the transport thread. */

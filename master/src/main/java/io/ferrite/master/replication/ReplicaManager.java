@@ -111,8 +111,14 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
      * @param fullyReplicated every segment has R replicas opened on their backups, and every closed
      *                        segment is complete on all of them
      * @param backups         the server ids of the backups holding replicas now
+     * @param replicasBySegment for every segment the master still needs replicas of (those in the log,
+     *                          and those the cleaner freed whose FREE has not been sent yet), the
+     *                          backups it keeps them on
+     * @param highestSegmentId  the highest segment id the sender had seen opened when it answered: a
+     *                          backup's replica of a higher id is newer than this answer and must be kept
      */
-    public record Placement(boolean fullyReplicated, Set<Long> backups) {
+    public record Placement(boolean fullyReplicated, Set<Long> backups, Map<Long, Set<Long>> replicasBySegment,
+                            long highestSegmentId) {
     }
 
     private record Waiter(long segmentId, int length, CompletableFuture<Void> future) {
@@ -268,6 +274,7 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
     private long stallNs;
     private long stallSinceNs;
     private long lastMembershipCheckNs;
+    private long highestSegmentId;
     private volatile Stats stats = new Stats(0, 0, 0, 0, 0, 0, 0, 0);
 
     /**
@@ -362,6 +369,15 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
         newWaiters.add(new Waiter(segmentId, length, future));
         wake();
         return future;
+    }
+
+    /**
+     * Whether the bytes up to {@code length} of segment {@code segmentId}, and every earlier
+     * segment of the log, are already buffered on all of their replicas: a cheap check for readers
+     * (false when unsure; then {@link #whenDurable} gives the answer).
+     */
+    public boolean isDurable(long segmentId, int length) {
+        return false; // filled in with the durability tracker
     }
 
     private void wake() {
@@ -480,6 +496,7 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
     private void apply(Event event) {
         switch (event) {
             case Opened o -> {
+                highestSegmentId = Math.max(highestSegmentId, o.segmentId());
                 if (!tracked.containsKey(o.segmentId())) {
                     tracked.put(o.segmentId(), new Tracked(o.segmentId(), log.segmentCapacityBytes()));
                 }
@@ -502,11 +519,21 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
             case Inspect i -> {
                 boolean full = true;
                 Set<Long> backups = new java.util.TreeSet<>();
+                Map<Long, Set<Long>> bySegment = new HashMap<>();
                 for (Tracked t : tracked.values()) {
                     full &= t.closed ? t.complete(factor) : t.openOnAll(factor);
-                    t.replicas.forEach(r -> backups.add(r.backup.serverId()));
+                    Set<Long> holders = new HashSet<>();
+                    t.replicas.forEach(r -> holders.add(r.backup.serverId()));
+                    backups.addAll(holders);
+                    bySegment.put(t.segmentId, Set.copyOf(holders));
                 }
-                i.answer().complete(new Placement(full, Set.copyOf(backups)));
+                for (Tracked t : pendingFrees) {
+                    Set<Long> holders = new HashSet<>();
+                    t.replicas.forEach(r -> holders.add(r.backup.serverId()));
+                    bySegment.put(t.segmentId, Set.copyOf(holders));
+                }
+                i.answer().complete(new Placement(full, Set.copyOf(backups), Map.copyOf(bySegment),
+                        highestSegmentId));
             }
             case Freed f -> {
                 Tracked t = tracked.remove(f.segmentId());
