@@ -291,7 +291,8 @@ public final class BackupService implements AutoCloseable {
 
     private void answer(long masterId, long segmentId, long epoch, ReplicaStore.Result result, long correlation) {
         if (result.ok()) {
-            sendAck(masterId, segmentId, epoch, result.lengthBytes(), result.closed(), correlation);
+            sendAck(masterId, segmentId, epoch, result.lengthBytes(), result.certifiedBytes(), result.closed(),
+                    correlation);
             return;
         }
         RejectReason reason = switch (result.outcome()) {
@@ -305,7 +306,8 @@ public final class BackupService implements AutoCloseable {
         sendReject(masterId, segmentId, epoch, reason, result.lengthBytes(), correlation);
     }
 
-    private void sendAck(long masterId, long segmentId, long epoch, int length, boolean closed, long correlation) {
+    private void sendAck(long masterId, long segmentId, long epoch, int length, int certified, boolean closed,
+                         long correlation) {
         ack.wrapAndApplyHeader(out, 0, outHeader)
                 .backupId(backupId.getAsLong())
                 .masterId(masterId)
@@ -313,7 +315,8 @@ public final class BackupService implements AutoCloseable {
                 .epoch(epoch)
                 .bufferedLength(length)
                 .closed(closed ? BooleanType.TRUE : BooleanType.FALSE)
-                .correlationId(correlation);
+                .correlationId(correlation)
+                .certifiedLength(certified);
         offer(masterId, MessageHeaderEncoder.ENCODED_LENGTH + ack.encodedLength());
     }
 

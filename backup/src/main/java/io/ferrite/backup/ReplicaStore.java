@@ -41,8 +41,12 @@ public final class ReplicaStore implements AutoCloseable {
         OK, NO_BUFFER_FREE, OUT_OF_ORDER, STALE_EPOCH, TOO_LARGE, UNKNOWN_REPLICA, IO_ERROR
     }
 
-    /** An operation's outcome and the replica's length afterwards. */
-    public record Result(Outcome outcome, int lengthBytes, boolean closed) {
+    /**
+     * An operation's outcome and the replica afterwards: its length (where the master resumes
+     * sending) and its certified length (the prefix its last certificate covers: all that this
+     * backup vouches for, and all that a master may count as durable — acknowledged ⊆ certified).
+     */
+    public record Result(Outcome outcome, int lengthBytes, int certifiedBytes, boolean closed) {
         public boolean ok() {
             return outcome == Outcome.OK;
         }
@@ -163,23 +167,23 @@ public final class ReplicaStore implements AutoCloseable {
         Replica existing = replicas.get(key);
         if (existing != null) {
             if (existing.epoch > epoch) {
-                return new Result(Outcome.STALE_EPOCH, existing.length, existing.closed);
+                return new Result(Outcome.STALE_EPOCH, existing.length, certifiedLength(existing), existing.closed);
             }
             if (existing.epoch == epoch && existing.corruption == null) {
                 existing.reloaded = false; // its master claims it again
-                return new Result(Outcome.OK, existing.length, existing.closed);
+                return new Result(Outcome.OK, existing.length, certifiedLength(existing), existing.closed);
             }
             if (existing.flushing) {
                 // Its buffer file is being written out; a new one cannot take its name yet.
-                return new Result(Outcome.NO_BUFFER_FREE, 0, false);
+                return new Result(Outcome.NO_BUFFER_FREE, 0, 0, false);
             }
             drop(key, existing);
         }
         if (capacity <= 0 || capacity > (1 << 30)) {
-            return new Result(Outcome.TOO_LARGE, 0, false);
+            return new Result(Outcome.TOO_LARGE, 0, 0, false);
         }
         if (buffersInUse >= maxBuffers) {
-            return new Result(Outcome.NO_BUFFER_FREE, 0, false);
+            return new Result(Outcome.NO_BUFFER_FREE, 0, 0, false);
         }
         try {
             Replica replica = new Replica();
@@ -188,44 +192,50 @@ public final class ReplicaStore implements AutoCloseable {
             replica.epoch = epoch;
             buffersInUse++;
             replicas.put(key, replica);
-            return new Result(Outcome.OK, 0, false);
+            return new Result(Outcome.OK, 0, 0, false);
         } catch (IOException e) {
             LOG.error("cannot create a buffer for replica {} of master {}: {}", segmentId, masterId, e.toString());
-            return new Result(Outcome.IO_ERROR, 0, false);
+            return new Result(Outcome.IO_ERROR, 0, 0, false);
         }
     }
 
     /**
-     * Appends bytes at {@code offset}, which must be the replica's length (bytes wholly below it
-     * are a resend and are acknowledged as they are); then records the certificate if one came.
+     * Appends bytes at {@code offset}, which must not pass the replica's length (bytes already
+     * held are a resend: only the part past the length is written, as the same epoch means the
+     * same bytes); then records the certificate if one came.
      */
     public synchronized Result append(long masterId, long segmentId, long epoch, int offset, MemorySegment bytes,
                                       int certificateLength, int certificateChecksum) {
         Replica replica = replicas.get(new Key(masterId, segmentId));
         if (replica == null || replica.buffer == null) {
-            return new Result(Outcome.UNKNOWN_REPLICA, 0, false);
+            return new Result(Outcome.UNKNOWN_REPLICA, 0, 0, false);
         }
         if (replica.epoch != epoch) {
-            return new Result(replica.epoch > epoch ? Outcome.STALE_EPOCH : Outcome.UNKNOWN_REPLICA, replica.length,
-                    replica.closed);
+            return new Result(replica.epoch > epoch ? Outcome.STALE_EPOCH : Outcome.UNKNOWN_REPLICA,
+                    replica.length, certifiedLength(replica), replica.closed);
         }
         int count = (int) bytes.byteSize();
-        if ((long) offset + count <= replica.length) {
-            return new Result(Outcome.OK, replica.length, replica.closed); // a resend of bytes already held
+        long end = (long) offset + count;
+        if (offset > replica.length || replica.closed && end > replica.length) {
+            return new Result(Outcome.OUT_OF_ORDER, replica.length, certifiedLength(replica), replica.closed);
         }
-        if (replica.closed || offset != replica.length) {
-            return new Result(Outcome.OUT_OF_ORDER, replica.length, replica.closed);
+        if (end > replica.buffer.capacity()) {
+            return new Result(Outcome.TOO_LARGE, replica.length, certifiedLength(replica), false);
         }
-        if ((long) offset + count > replica.buffer.capacity()) {
-            return new Result(Outcome.TOO_LARGE, replica.length, false);
+        if (end > replica.length) {
+            int held = replica.length - offset;
+            replica.buffer.append(bytes.asSlice(held), count - held);
+            replica.length += count - held;
         }
-        replica.buffer.append(bytes, count);
-        replica.length += count;
-        if (certificateLength > 0 && certificateLength <= replica.length) {
+        if (certificateLength > certifiedLength(replica) && certificateLength <= replica.length && !replica.closed) {
             replica.buffer.certify(certificateLength, certificateChecksum);
             replica.certificate = new SegmentCertificate(certificateLength, certificateChecksum);
         }
-        return new Result(Outcome.OK, replica.length, false);
+        return new Result(Outcome.OK, replica.length, certifiedLength(replica), replica.closed);
+    }
+
+    private static int certifiedLength(Replica replica) {
+        return replica.certificate.lengthBytes();
     }
 
     /** Marks a replica complete (its length must be the certificate's) and schedules its flush. */
@@ -234,24 +244,24 @@ public final class ReplicaStore implements AutoCloseable {
         Key key = new Key(masterId, segmentId);
         Replica replica = replicas.get(key);
         if (replica == null) {
-            return new Result(Outcome.UNKNOWN_REPLICA, 0, false);
+            return new Result(Outcome.UNKNOWN_REPLICA, 0, 0, false);
         }
         if (replica.epoch != epoch) {
-            return new Result(replica.epoch > epoch ? Outcome.STALE_EPOCH : Outcome.UNKNOWN_REPLICA, replica.length,
-                    replica.closed);
+            return new Result(replica.epoch > epoch ? Outcome.STALE_EPOCH : Outcome.UNKNOWN_REPLICA,
+                    replica.length, certifiedLength(replica), replica.closed);
         }
         if (replica.closed) {
-            return new Result(Outcome.OK, replica.length, true);
+            return new Result(Outcome.OK, replica.length, certifiedLength(replica), true);
         }
         if (replica.length != certificateLength) {
-            return new Result(Outcome.OUT_OF_ORDER, replica.length, false);
+            return new Result(Outcome.OUT_OF_ORDER, replica.length, certifiedLength(replica), false);
         }
         replica.buffer.certify(certificateLength, certificateChecksum);
         replica.buffer.markClosed();
         replica.certificate = new SegmentCertificate(certificateLength, certificateChecksum);
         replica.closed = true;
         scheduleFlush(key, replica);
-        return new Result(Outcome.OK, replica.length, true);
+        return new Result(Outcome.OK, replica.length, certifiedLength(replica), true);
     }
 
     /**

@@ -75,14 +75,19 @@ class ReplicaStoreTest {
         try (ReplicaStore store = store(4)) {
             assertThat(store.open(MASTER, 5, 1, CAPACITY).ok()).isTrue();
             int half = bytes.length / 2;
-            assertThat(append(store, 5, 1, 0, bytes, 0, half, null).lengthBytes()).isEqualTo(half);
+            ReplicaStore.Result uncertified = append(store, 5, 1, 0, bytes, 0, half, null);
+            assertThat(uncertified.lengthBytes()).isEqualTo(half);
+            assertThat(uncertified.certifiedBytes())
+                    .as("bytes without a certificate are held but not vouched for (acknowledged ⊆ certified)")
+                    .isZero();
             assertThat(append(store, 5, 1, half + 1, bytes, half + 1, bytes.length, null).outcome())
                     .as("a gap").isEqualTo(ReplicaStore.Outcome.OUT_OF_ORDER);
             assertThat(append(store, 5, 1, 0, bytes, 0, half, null).outcome()).as("a resend")
                     .isEqualTo(ReplicaStore.Outcome.OK);
             assertThat(append(store, 5, 0, half, bytes, half, bytes.length, null).outcome()).as("an older epoch")
                     .isEqualTo(ReplicaStore.Outcome.STALE_EPOCH);
-            assertThat(append(store, 5, 1, half, bytes, half, bytes.length, certificate(5, bytes)).lengthBytes())
+            assertThat(append(store, 5, 1, half - 10, bytes, half - 10, bytes.length, certificate(5, bytes))
+                    .certifiedBytes()).as("a resend overlapping what is held: only the rest is written, then certified")
                     .isEqualTo(bytes.length);
             assertThat(store.read(MASTER, 5).orElseThrow()).isEqualTo(bytes);
             assertThat(store.open(MASTER, 5, 0, CAPACITY).outcome()).isEqualTo(ReplicaStore.Outcome.STALE_EPOCH);

@@ -267,6 +267,9 @@ public final class MasterLog {
         next.floor = writerFloorSeglets;
         next.ageStamp(appendedBytes);
         replication.segmentOpened(next.id());
+        // The header and digest go to the backups now, not with the next write: an idle master's
+        // digest must become durable too, so that segments it no longer names can be freed (I2).
+        replication.sync(next.id(), writer.position(), writer.certificateChecksum());
         head = next;
         if (previous != null) {
             previous.markClosed(appendedBytes);
