@@ -11,18 +11,17 @@ import io.ferrite.client.ClientOptions;
 import io.ferrite.client.Ferrite;
 import io.ferrite.client.FerriteClient;
 import io.ferrite.client.Table;
+import io.ferrite.log.SegmentMemory;
+import io.ferrite.master.replication.ReplicaMessages;
 import io.ferrite.proto.ReplicationStreams;
-import io.ferrite.proto.replication.AppendReplicaEncoder;
-import io.ferrite.proto.replication.FreeReplicaEncoder;
 import io.ferrite.proto.replication.MessageHeaderDecoder;
-import io.ferrite.proto.replication.MessageHeaderEncoder;
-import io.ferrite.proto.replication.OpenReplicaEncoder;
 import io.ferrite.proto.replication.ReplicaAckDecoder;
 import io.ferrite.server.local.LocalCluster;
 import io.ferrite.server.local.LocalContext;
 import io.ferrite.server.local.StartFailure;
 import io.ferrite.server.replication.AeronTransport;
 import java.io.PrintStream;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -246,10 +245,12 @@ public final class ReplicationCommand implements Callable<Integer> {
             Aeron aeron = transport.aeron();
             try (ExclusivePublication publication = aeron.addExclusivePublication(backupChannel, requestStream);
                  Subscription replies = aeron.addSubscription(replyChannel, replyStream)) {
-                UnsafeBuffer buffer = new UnsafeBuffer(new byte[CHUNK_BYTES + 512]);
-                byte[] chunk = new byte[CHUNK_BYTES];
-                ThreadLocalRandom.current().nextBytes(chunk);
-                MessageHeaderEncoder header = new MessageHeaderEncoder();
+                // The master's own encoder (ReplicaMessages), copying each append straight from segment memory.
+                ReplicaMessages messages = new ReplicaMessages(CHUNK_BYTES);
+                UnsafeBuffer buffer = messages.buffer();
+                byte[] segmentBytes = new byte[SEGMENT_BYTES];
+                ThreadLocalRandom.current().nextBytes(segmentBytes);
+                SegmentMemory source = SegmentMemory.contiguous(MemorySegment.ofArray(segmentBytes));
                 long[] acked = {-1, 0}; // segment, length
                 MessageHeaderDecoder replyHeader = new MessageHeaderDecoder();
                 ReplicaAckDecoder ack = new ReplicaAckDecoder();
@@ -268,26 +269,17 @@ public final class ReplicationCommand implements Callable<Integer> {
                         start = System.nanoTime();
                     }
                     long segment = s + 3;
-                    int length = new OpenReplicaEncoder().wrapAndApplyHeader(buffer, 0, header).masterId(master)
-                            .segmentId(segment).epoch(1).capacityBytes(SEGMENT_BYTES).correlationId(segment)
-                            .replyStreamId(replyStream).replyChannel(replyChannel).encodedLength()
-                            + MessageHeaderEncoder.ENCODED_LENGTH;
+                    int length = messages.encodeOpen(master, segment, 1, SEGMENT_BYTES,
+                            new ReplicationStreams.Endpoint(replyChannel, replyStream));
                     offer(publication, buffer, length);
                     await(replies, handler, acked, segment, 0);
-                    AppendReplicaEncoder append = new AppendReplicaEncoder();
                     for (int offset = 0; offset < SEGMENT_BYTES; offset += CHUNK_BYTES) {
-                        length = append.wrapAndApplyHeader(buffer, 0, header).masterId(master).segmentId(segment)
-                                .epoch(1).replicaOffset(offset).certificateLength(0).certificateChecksum(0)
-                                .correlationId(offset).putBytes(chunk, 0, CHUNK_BYTES).encodedLength()
-                                + MessageHeaderEncoder.ENCODED_LENGTH;
+                        length = messages.encodeAppend(master, segment, 1, source, offset, CHUNK_BYTES, 0, 0);
                         offer(publication, buffer, length);
                         replies.poll(handler, 16);
                     }
                     await(replies, handler, acked, segment, SEGMENT_BYTES);
-                    length = new FreeReplicaEncoder().wrapAndApplyHeader(buffer, 0, header).masterId(master)
-                            .segmentId(segment).correlationId(segment).encodedLength()
-                            + MessageHeaderEncoder.ENCODED_LENGTH;
-                    offer(publication, buffer, length);
+                    offer(publication, buffer, messages.encodeFree(master, segment));
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 err.printf(Locale.ROOT, "bench replication: streamed %d segments over %s in %.2f s (%d rejected)%n",

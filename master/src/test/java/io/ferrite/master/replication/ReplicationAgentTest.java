@@ -440,4 +440,50 @@ class ReplicationAgentTest {
         assertThat(second).as(context + "durable on the other backup").isCompleted();
         assertThat(stats().replicasReplaced()).isPositive();
     }
+
+    /**
+     * The readers' cheap check agrees with the writers' wait: true only once the entry and every
+     * closed segment are certified everywhere; a head roll or a lost replica makes it false again.
+     */
+    @Test
+    void isDurableIsTrueOnlyForCertifiedBytes() {
+        long seed = TestSeeds.seed(0x1A14_0002L);
+        String context = TestSeeds.describe(seed);
+        Random random = new Random(seed);
+        start(2, 64L << 20, 1 << 20, 11, 12, 13);
+        ObjectResult out = new ObjectResult();
+        assertThat(engine.write(TABLE, key(1), new byte[100], RejectRules.NONE, out)).isEqualTo(Status.OK);
+        long first = out.appendSegmentId();
+        int firstLength = out.appendLength();
+        assertThat(manager.isDurable(first, firstLength)).as(context + "before any answer").isFalse();
+        settle();
+        assertThat(manager.isDurable(first, firstLength)).as(context + "certified on both backups").isTrue();
+        assertThat(engine.write(TABLE, key(2), new byte[100], RejectRules.NONE, out)).isEqualTo(Status.OK);
+        agent.doWork(); // sent, not yet answered
+        assertThat(manager.isDurable(out.appendSegmentId(), out.appendLength())).as(context + "unanswered").isFalse();
+        assertThat(manager.isDurable(first, firstLength)).as(context + "the earlier write still").isTrue();
+        settle();
+        // Fill the head until it rolls, answering nothing: the old head is closed but not complete.
+        long head = engine.log().head().id();
+        while (engine.log().head().id() == head) {
+            assertThat(engine.write(TABLE, key(3), new byte[4_000], RejectRules.NONE, out)).isEqualTo(Status.OK);
+        }
+        assertThat(manager.isDurable(first, firstLength)).as(context + "after a roll, before the close is certified")
+                .isFalse();
+        settle();
+        assertThat(manager.isDurable(first, firstLength)).as(context + "the closed segment complete").isTrue();
+        // A backup of the old head dies: its bytes are on one backup only until re-replicated.
+        long holder = -1;
+        for (FakeBackups.FakeBackup b : backups.all()) {
+            if (b.replicas.containsKey(first)) {
+                holder = b.identity.serverId();
+            }
+        }
+        backups.backup(holder).connected = false;
+        clock.advance(ReplicationAgent.MEMBERSHIP_CHECK_NS + 1);
+        agent.doWork();
+        assertThat(manager.isDurable(first, firstLength)).as(context + "one copy lost").isFalse();
+        settle();
+        assertThat(manager.isDurable(first, firstLength)).as(context + "re-replicated").isTrue();
+    }
 }

@@ -27,6 +27,9 @@ public final class ReplicationMetrics {
             FunctionCounter.builder("ferrite.replication.stall", replicas, m -> m.stats().stallNs() / 1e9)
                     .baseUnit("seconds").description("Time writes waited with fewer than R replicas placed")
                     .register(registry);
+            FunctionCounter.builder("ferrite.replication.faults", replicas, m -> m.stats().faults())
+                    .description("Unexpected exceptions while replicating a segment (its incomplete replicas restarted)")
+                    .register(registry);
             Gauge.builder("ferrite.replication.waiters", replicas, m -> m.stats().waiters())
                     .description("Writes waiting for their replication").register(registry);
             Gauge.builder("ferrite.replication.segments", replicas, m -> m.stats().segmentsTracked())

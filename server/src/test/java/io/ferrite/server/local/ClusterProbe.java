@@ -71,6 +71,90 @@ final class ClusterProbe implements AutoCloseable {
                 });
     }
 
+    /**
+     * Every acknowledged write's latest value lies in the certified replicas that recovery
+     * would read, not only in the live masters' memory: for every segment in each master's log,
+     * the certified bytes of a sound replica (ReadReplica, verified against the certificate
+     * ListReplicas reports) are parsed, and the newest version of each key wins across the log.
+     * Checked once per choice of replica (the first copy of every segment, then the second...),
+     * since recovery may pick any of them.
+     */
+    void assertAcknowledgedInCertifiedReplicas(Collection<String> masters, Collection<String> backups,
+                                               Map<String, String> acknowledged, long seed) {
+        Map<Long, Map<Long, java.util.List<Copy>>> copies = new HashMap<>();
+        int most = 0;
+        for (String master : masters) {
+            ServerStatsResponse stats = control(master).serverStats(ServerStatsRequest.getDefaultInstance());
+            Map<Long, java.util.List<Copy>> bySegment = new HashMap<>();
+            for (long segment : stats.getLogSegmentIdsList()) {
+                bySegment.put(segment, new java.util.ArrayList<>());
+            }
+            for (String backup : backups) {
+                for (io.ferrite.proto.v1.ReplicaInfo r : control(backup).listReplicas(ListReplicasRequest.newBuilder()
+                        .setMasterId(stats.getServerId()).build()).getReplicasList()) {
+                    var list = bySegment.get(r.getSegmentId());
+                    if (list != null && !r.getState().equals("CORRUPT")) {
+                        list.add(new Copy(backup, r));
+                    }
+                }
+            }
+            for (var e : bySegment.entrySet()) {
+                assertThat(e.getValue()).as("seed %d: sound replicas of segment %d of master %s", seed, e.getKey(),
+                        master).isNotEmpty();
+                most = Math.max(most, e.getValue().size());
+            }
+            copies.put(stats.getServerId(), bySegment);
+        }
+        for (int choice = 0; choice < most; choice++) {
+            Map<String, Long> versions = new HashMap<>();
+            Map<String, String> values = new HashMap<>();
+            for (var master : copies.entrySet()) {
+                for (var list : master.getValue().values()) {
+                    readObjects(master.getKey(), list.get(Math.min(choice, list.size() - 1)), versions, values, seed);
+                }
+            }
+            for (Map.Entry<String, String> e : acknowledged.entrySet()) {
+                assertThat(values.get(e.getKey())).as("seed %d, replica choice %d: key %s in the certified replicas",
+                        seed, choice, e.getKey()).isEqualTo(e.getValue());
+            }
+        }
+    }
+
+    /** A replica and the backup holding it. */
+    private record Copy(String backup, io.ferrite.proto.v1.ReplicaInfo info) {
+    }
+
+    private void readObjects(long masterId, Copy copy, Map<String, Long> versions, Map<String, String> values,
+                             long seed) {
+        String backup = copy.backup();
+        io.ferrite.proto.v1.ReplicaInfo info = copy.info();
+        var read = control(backup).readReplica(io.ferrite.proto.v1.ReadReplicaRequest.newBuilder()
+                .setMasterId(masterId).setSegmentId(info.getSegmentId()).build());
+        assertThat(read.getStatus()).as("seed %d: ReadReplica of segment %d on %s", seed, info.getSegmentId(), backup)
+                .isEqualTo(io.ferrite.proto.v1.Status.OK);
+        byte[] bytes = read.getBytes().toByteArray();
+        // The replica may have been certified further between ListReplicas and ReadReplica: the
+        // certificate listed covers a prefix of what was read.
+        assertThat(bytes.length).isGreaterThanOrEqualTo(info.getCertificateLength());
+        io.ferrite.log.SegmentIterator iterator = new io.ferrite.log.SegmentIterator(true).reset(
+                io.ferrite.log.SegmentMemory.contiguous(java.lang.foreign.MemorySegment.ofArray(bytes)),
+                info.getSegmentId(), new io.ferrite.log.SegmentCertificate(info.getCertificateLength(),
+                        info.getCertificateChecksum()));
+        int step;
+        while ((step = iterator.next()) == io.ferrite.log.SegmentIterator.ENTRY) {
+            if (iterator.type() == io.ferrite.log.EntryType.OBJECT) {
+                io.ferrite.log.ObjectFlyweight object = iterator.object();
+                String key = new String(object.key(), StandardCharsets.UTF_8);
+                if (object.version() > versions.getOrDefault(key, 0L)) {
+                    versions.put(key, object.version());
+                    values.put(key, new String(object.value(), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        assertThat(step).as("seed %d: segment %d on %s verifies against its certificate", seed, info.getSegmentId(),
+                backup).isEqualTo(io.ferrite.log.SegmentIterator.END);
+    }
+
     private ManagedChannel channel(String address) {
         return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
     }
