@@ -333,6 +333,11 @@ public final class FerriteServer implements AutoCloseable {
         return Optional.ofNullable(metricsEndpoint).map(MetricsEndpoint::address);
     }
 
+    /** The server's view of the cluster's membership (tests inspect what it skipped). */
+    public io.ferrite.coordinator.registry.ServerRegistry zooKeeperRegistry() {
+        return membership.registry();
+    }
+
     /** The ZooKeeper client holding the lease (tests use it to expire the session). */
     public CuratorFramework zooKeeperClient() {
         return membership.client();
