@@ -29,6 +29,11 @@ import org.slf4j.LoggerFactory;
  * coordinator was leader. Each change is a compare-and-set of the server's record, and only
  * while this coordinator is leader; recovery of the crashed server's tablets comes later.
  *
+ * <p>CRASHED is not final: a server whose session expired rejoins under the same id by setting
+ * its own record UP and re-creating its liveness node in one transaction
+ * ({@code ServerRegistry.rejoin}), so the detector never sees a CRASHED record with a liveness
+ * node and needs no reverse transition. Malformed records and node names are skipped (I6).
+ *
  * <p>Cache events arrive on the cache thread; the ZooKeeper work runs on the leader's executor.
  */
 public final class FailureDetector implements ClusterView.Listener {

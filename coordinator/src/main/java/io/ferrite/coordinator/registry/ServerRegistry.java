@@ -1,5 +1,6 @@
 package io.ferrite.coordinator.registry;
 
+import io.ferrite.coordinator.table.HashRange;
 import io.ferrite.coordinator.zk.ClusterLayout;
 import io.ferrite.coordinator.zk.ClusterPaths;
 import io.ferrite.coordinator.zk.ClusterStoreException;
@@ -10,12 +11,18 @@ import io.ferrite.coordinator.zk.Zk;
 import io.ferrite.proto.v1.ReplicationEndpoint;
 import io.ferrite.proto.v1.ServerInfo;
 import io.ferrite.proto.v1.ServerStatus;
+import io.ferrite.proto.v1.Tablet;
+import io.ferrite.proto.v1.TabletState;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +35,7 @@ import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -335,9 +343,9 @@ public final class ServerRegistry implements AutoCloseable {
         }
         try {
             long session = client.getZookeeperClient().getZooKeeper().getSessionId();
-            org.apache.zookeeper.data.Stat live = Zk.keeper("check " + livePath,
+            Stat live = Zk.keeper("check " + livePath,
                     () -> client.checkExists().forPath(livePath));
-            List<CuratorOp> ops = new java.util.ArrayList<>();
+            List<CuratorOp> ops = new ArrayList<>();
             ops.add(client.transactionOp().check().withVersion(name.version()).forPath(namePath));
             ops.add(client.transactionOp().setData().withVersion(record.version())
                     .forPath(recordPath, info.toBuilder().setStatus(ServerStatus.UP).build().toByteArray()));
@@ -373,9 +381,9 @@ public final class ServerRegistry implements AutoCloseable {
      * nodes are skipped and make the answer say which tables it cannot be sure about.
      */
     public OwnedTablets ownedTablets(ServerId owner) {
-        java.util.Map<Long, List<io.ferrite.coordinator.table.HashRange>> ranges = new java.util.HashMap<>();
-        java.util.Set<Long> tables = new java.util.HashSet<>();
-        java.util.Set<Long> unclear = new java.util.HashSet<>();
+        Map<Long, List<io.ferrite.coordinator.table.HashRange>> ranges = new HashMap<>();
+        Set<Long> tables = new HashSet<>();
+        Set<Long> unclear = new HashSet<>();
         boolean unknownTables = false;
         for (String node : Zk.children(client, paths.tables())) {
             String tablePath = paths.tables() + "/" + node;
@@ -403,12 +411,12 @@ public final class ServerRegistry implements AutoCloseable {
                 if (data == null) {
                     continue;
                 }
-                io.ferrite.proto.v1.Tablet tablet;
+                Tablet tablet;
                 try {
                     tablet = NodeCodec.decodeTablet(tabletPath, data.data());
-                    if (tablet.getOwnerId() == owner.asLong() && tablet.getState() == io.ferrite.proto.v1.TabletState.NORMAL) {
-                        ranges.computeIfAbsent(tableId, t -> new java.util.ArrayList<>())
-                                .add(new io.ferrite.coordinator.table.HashRange(tablet.getStartHash(), tablet.getEndHash()));
+                    if (tablet.getOwnerId() == owner.asLong() && tablet.getState() == TabletState.NORMAL) {
+                        ranges.computeIfAbsent(tableId, t -> new ArrayList<>())
+                                .add(new HashRange(tablet.getStartHash(), tablet.getEndHash()));
                     }
                 } catch (ClusterStoreException | IllegalArgumentException e) {
                     malformed.skipped(tabletPath, data.version(), "data is not a Tablet");
