@@ -1,6 +1,8 @@
 package io.ferrite.server;
 
+import io.ferrite.coordinator.registry.OwnedTablets;
 import io.ferrite.coordinator.registry.ServerId;
+import io.ferrite.coordinator.table.HashRange;
 import io.ferrite.backup.BackupService;
 import io.ferrite.backup.ReplicaStore;
 import io.ferrite.master.EngineContext;
@@ -79,6 +81,7 @@ public final class FerriteServer implements AutoCloseable {
     private MetricsEndpoint metricsEndpoint;
     private String address;
     private volatile boolean closed;
+    private final java.util.concurrent.CompletableFuture<Void> deposed = new java.util.concurrent.CompletableFuture<>();
 
     private FerriteServer(ServerContext context, ProcessMetrics processMetrics) {
         this.context = context;
@@ -123,7 +126,8 @@ public final class FerriteServer implements AutoCloseable {
 
         membership = Membership.connect(context.zkConnect(), context.cluster(),
                 Duration.ofMillis(context.sessionTimeoutMs()), Duration.ofMillis(context.connectionTimeoutMs()), lease);
-        membership.onLost(this::forgetAllTablets);
+        membership.onRejoined(this::reconcileTablets);
+        membership.onDeposed(this::forgetAllTablets);
         replication.joined(membership);
         gauges = ServerGauges.register(processMetrics.registry(), engine::stats, tablets::size, lease,
                 membership::isConnected, System::nanoTime);
@@ -215,14 +219,64 @@ public final class FerriteServer implements AutoCloseable {
         }
     }
 
-    /** After the lease was lost: the cluster considers this server crashed, so its tablets and data go. */
+    /**
+     * After a rejoin under the same id, before serving again (issue 9, I5): keeps every tablet
+     * ZooKeeper still names this server the owner of (state NORMAL) and drops data only where the
+     * cluster's decision is visible: a table gone from ZooKeeper (dropped while this server was
+     * out) is dropped here, a range now owned by someone else is no longer served. Where
+     * malformed metadata leaves it open (I6), the table is kept as it is.
+     */
+    private void reconcileTablets(OwnedTablets owned) {
+        long dropped = 0;
+        int droppedTables = 0;
+        for (long table : tablets.tableIds()) {
+            switch (owned.verdict(table)) {
+                case UNSURE -> LOG.warn("rejoin: the metadata of table {} is partly unreadable; keeping its tablets"
+                        + " as they are", table);
+                case DROP -> {
+                    tablets.removeTable(table);
+                    dropped += engine.dropTable(table);
+                    droppedTables++;
+                    LOG.info("rejoin: table {} was dropped while this server was out; dropped its data", table);
+                }
+                case KEEP_OWNED -> {
+                    List<TabletSet.Range> allowed = new java.util.ArrayList<>();
+                    for (HashRange r : owned.ranges(table)) {
+                        allowed.add(new TabletSet.Range(table, r.start(), r.end()));
+                    }
+                    if (tablets.retainWithin(table, allowed)) {
+                        if (!tablets.ownsAny(table)) {
+                            dropped += engine.dropTable(table);
+                            droppedTables++;
+                            LOG.warn("rejoin: no tablet of table {} is this server's any more; dropped its data", table);
+                        } else {
+                            // Not reachable before migration and recovery exist: the objects of the
+                            // lost ranges stay in memory (unserved) until the table is dropped.
+                            LOG.warn("rejoin: some ranges of table {} are no longer this server's; serving {}", table,
+                                    tablets.rangesOf(table));
+                        }
+                    }
+                }
+            }
+        }
+        LOG.info("rejoin: serving {} tablet range(s); dropped {} table(s), {} object(s)", tablets.size(),
+                droppedTables, dropped);
+    }
+
+    /** The cluster gave this server's tablets away while it was out: its copies of them go. */
     private void forgetAllTablets() {
         long[] tables = tablets.clear();
         long objects = 0;
         for (long table : tables) {
             objects += engine.dropTable(table);
         }
-        LOG.warn("lease lost: forgot the tablets of {} table(s) and dropped {} object(s)", tables.length, objects);
+        LOG.warn("deposed: forgot the tablets of {} table(s) and dropped {} object(s)", tables.length, objects);
+        deposed.complete(null);
+    }
+
+    /** Completes if the cluster deposed this server (it will never serve again; the process should stop). */
+    public java.util.concurrent.CompletableFuture<Void> deposed() {
+        return deposed;
     }
 
     private EngineStats stats() {
@@ -277,6 +331,11 @@ public final class FerriteServer implements AutoCloseable {
     /** {@code host:port} of the Prometheus endpoint, if it is on. */
     public Optional<String> metricsAddress() {
         return Optional.ofNullable(metricsEndpoint).map(MetricsEndpoint::address);
+    }
+
+    /** The server's view of the cluster's membership (tests inspect what it skipped). */
+    public io.ferrite.coordinator.registry.ServerRegistry zooKeeperRegistry() {
+        return membership.registry();
     }
 
     /** The ZooKeeper client holding the lease (tests use it to expire the session). */

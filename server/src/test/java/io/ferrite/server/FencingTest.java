@@ -66,23 +66,27 @@ class FencingTest {
     }
 
     @Test
-    void expiredSessionDropsTheTabletsAndRegistersAsTheNextGeneration() throws Exception {
+    void expiredSessionKeepsTheIdAndTheDataAndServesAgainAfterRejoining() throws Exception {
         ServerId id = server.serverId().orElseThrow();
-        server.zooKeeperClient().getZookeeperClient().getZooKeeper().getTestable().injectSessionExpiration();
-        Awaitility.await().atMost(WAIT).until(() -> server.serverId().map(ServerId::generation).orElse(-1)
-                == id.generation() + 1);
-        assertThat(server.lease().isValid()).isTrue();
-        assertThat(server.serverId().orElseThrow().index()).isEqualTo(id.index());
-        assertThat(server.tablets().size()).isZero();
-        assertThat(server.engine().stats().liveObjects()).isZero();
-        assertThat(read().getStatus()).isEqualTo(Status.UNKNOWN_TABLET);
+        var zk = server.zooKeeperClient();
+        long oldSession = zk.getZookeeperClient().getZooKeeper().getSessionId();
+        String live = new io.ferrite.coordinator.zk.ClusterPaths(cluster.name()).live(id.asLong());
+        zk.getZookeeperClient().getZooKeeper().getTestable().injectSessionExpiration();
+        // Rejoined: its liveness node belongs to a new session, and the lease is valid again.
+        Awaitility.await().atMost(WAIT).until(() -> {
+            var stat = zk.checkExists().forPath(live);
+            return stat != null && stat.getEphemeralOwner() != oldSession
+                    && stat.getEphemeralOwner() == zk.getZookeeperClient().getZooKeeper().getSessionId()
+                    && server.lease().isValid();
+        });
+        assertThat(server.serverId()).contains(id);
+        assertThat(server.lease().isDeposed()).isFalse();
+        assertThat(read().getValue().toStringUtf8()).isEqualTo("v");
         Awaitility.await().atMost(WAIT).until(() -> cluster.coordinatorStub()
                 .listServers(ListServersRequest.getDefaultInstance()).getServersList().stream()
-                .anyMatch(s -> s.getServerId() == id.asLong() && s.getStatus() == ServerStatus.CRASHED));
-        ServerInfo next = cluster.coordinatorStub().listServers(ListServersRequest.getDefaultInstance())
-                .getServersList().stream().filter(s -> s.getServerId() == server.serverId().orElseThrow().asLong())
-                .findFirst().orElseThrow();
-        assertThat(next.getStatus()).isEqualTo(ServerStatus.UP);
-        assertThat(next.getAddress()).isEqualTo(server.address());
+                .anyMatch(s -> s.getServerId() == id.asLong() && s.getStatus() == ServerStatus.UP));
+        ServerInfo record = cluster.coordinatorStub().listServers(ListServersRequest.getDefaultInstance())
+                .getServersList().stream().filter(s -> s.getServerId() == id.asLong()).findFirst().orElseThrow();
+        assertThat(record.getAddress()).isEqualTo(server.address());
     }
 }

@@ -3,6 +3,7 @@ package io.ferrite.coordinator.membership;
 import io.ferrite.coordinator.zk.ClusterPaths;
 import io.ferrite.coordinator.zk.ClusterStoreException;
 import io.ferrite.coordinator.zk.ClusterView;
+import io.ferrite.coordinator.zk.MalformedNodes;
 import io.ferrite.coordinator.zk.NodeCodec;
 import io.ferrite.coordinator.zk.Zk;
 import io.ferrite.proto.v1.ServerInfo;
@@ -28,6 +29,11 @@ import org.slf4j.LoggerFactory;
  * coordinator was leader. Each change is a compare-and-set of the server's record, and only
  * while this coordinator is leader; recovery of the crashed server's tablets comes later.
  *
+ * <p>CRASHED is not final: a server whose session expired rejoins under the same id by setting
+ * its own record UP and re-creating its liveness node in one transaction
+ * ({@code ServerRegistry.rejoin}), so the detector never sees a CRASHED record with a liveness
+ * node and needs no reverse transition. Malformed records and node names are skipped (I6).
+ *
  * <p>Cache events arrive on the cache thread; the ZooKeeper work runs on the leader's executor.
  */
 public final class FailureDetector implements ClusterView.Listener {
@@ -38,6 +44,7 @@ public final class FailureDetector implements ClusterView.Listener {
     private final ClusterPaths paths;
     private final Executor executor;
     private final BooleanSupplier isLeader;
+    private final MalformedNodes malformed = new MalformedNodes("failure detector");
     private volatile boolean active;
 
     public FailureDetector(CuratorFramework client, ClusterPaths paths, Executor executor, BooleanSupplier isLeader) {
@@ -84,14 +91,16 @@ public final class FailureDetector implements ClusterView.Listener {
         Map<Long, Long> newestByIndex = new HashMap<>();
         Map<Long, ServerInfo> upServers = new HashMap<>();
         for (String node : Zk.children(client, paths.servers())) {
-            long id = ClusterPaths.parseServerNode(node);
-            newestByIndex.merge(id >>> 32, id, Math::max);
+            long id = ClusterPaths.tryParseServerNode(node);
+            if (id == 0) {
+                malformed.skipped(paths.servers() + "/" + node, -1, "not a server id (<index>.<generation>)");
+                continue;
+            }
+            newestByIndex.merge(id >>> 32, id, (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
             Zk.Versioned record = Zk.read(client, paths.server(id));
-            if (record != null) {
-                ServerInfo server = NodeCodec.decodeServer(paths.server(id), record.data());
-                if (server.getStatus() == ServerStatus.UP) {
-                    upServers.put(id, server);
-                }
+            ServerInfo server = record == null ? null : decode(id, record);
+            if (server != null && server.getStatus() == ServerStatus.UP) {
+                upServers.put(id, server);
             }
         }
         for (long id : upServers.keySet()) {
@@ -103,11 +112,27 @@ public final class FailureDetector implements ClusterView.Listener {
         }
     }
 
+    /** The record, or null (reported once) if it does not decode or names another server. */
+    private ServerInfo decode(long serverId, Zk.Versioned record) {
+        String path = paths.server(serverId);
+        try {
+            ServerInfo server = NodeCodec.decodeServer(path, record.data());
+            if (server.getServerId() == serverId) {
+                return server;
+            }
+            malformed.skipped(path, record.version(), "record names server "
+                    + ClusterPaths.serverNode(server.getServerId()));
+        } catch (ClusterStoreException e) {
+            malformed.skipped(path, record.version(), "data is not a ServerInfo");
+        }
+        return null;
+    }
+
     private void crashOlderGenerations(long serverId) {
         long index = serverId >>> 32;
         for (String node : Zk.children(client, paths.servers())) {
-            long id = ClusterPaths.parseServerNode(node);
-            if (id >>> 32 == index && Long.compareUnsigned(id, serverId) < 0) {
+            long id = ClusterPaths.tryParseServerNode(node);
+            if (id != 0 && id >>> 32 == index && Long.compareUnsigned(id, serverId) < 0) {
                 markCrashed(id, false, "generation " + ClusterPaths.serverNode(serverId) + " replaced it");
             }
         }
@@ -124,8 +149,8 @@ public final class FailureDetector implements ClusterView.Listener {
             if (record == null) {
                 return;
             }
-            ServerInfo server = NodeCodec.decodeServer(path, record.data());
-            if (server.getStatus() != ServerStatus.UP) {
+            ServerInfo server = decode(serverId, record);
+            if (server == null || server.getStatus() != ServerStatus.UP) {
                 return;
             }
             if (onlyIfNotLive && Zk.exists(client, paths.live(serverId))) {

@@ -1,20 +1,28 @@
 package io.ferrite.coordinator.registry;
 
+import io.ferrite.coordinator.table.HashRange;
 import io.ferrite.coordinator.zk.ClusterLayout;
 import io.ferrite.coordinator.zk.ClusterPaths;
 import io.ferrite.coordinator.zk.ClusterStoreException;
 import io.ferrite.coordinator.zk.ClusterView;
+import io.ferrite.coordinator.zk.MalformedNodes;
 import io.ferrite.coordinator.zk.NodeCodec;
 import io.ferrite.coordinator.zk.Zk;
 import io.ferrite.proto.v1.ReplicationEndpoint;
 import io.ferrite.proto.v1.ServerInfo;
 import io.ferrite.proto.v1.ServerStatus;
+import io.ferrite.proto.v1.Tablet;
+import io.ferrite.proto.v1.TabletState;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +35,7 @@ import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,9 +49,10 @@ import org.slf4j.LoggerFactory;
  * ephemeral liveness node, so the cluster never sees a registered server without a liveness
  * node. The liveness node lives as long as this registry's ZooKeeper session: when the
  * process dies or the session expires it disappears, and the leader coordinator declares the
- * server CRASHED. It is deliberately not re-created after a session expiry: a server that lost
- * its lease must stop serving (it is told through {@link #addLeaseListener}) and register
- * again, as a new generation.
+ * server CRASHED. After a session expiry the server must stop serving (it is told through
+ * {@link #addLeaseListener}); losing ZooKeeper is not a crash, though (issue 9, I5), so it keeps
+ * its id and {@link #rejoin}s under it once ZooKeeper answers again, unless the cluster has
+ * given its tablets away meanwhile. Only a new process registers as a new generation.
  *
  * <p>The registry keeps a cached copy of the server list ({@link #servers()}) and tells
  * {@link ServerListListener}s about changes.
@@ -66,8 +76,21 @@ public final class ServerRegistry implements AutoCloseable {
     private final Map<ServerListListener, ClusterView.Listener> serverListeners = new ConcurrentHashMap<>();
     private final ConnectionStateListener connectionListener = this::connectionStateChanged;
     private final Object registrationLock = new Object();
+    private final MalformedNodes malformed = new MalformedNodes("server registry");
     private volatile ServerId registered;
+    private volatile String registeredName;
     private volatile boolean leaseLost;
+
+    /** What {@link #rejoin} found. */
+    public enum Rejoin {
+        /** The server is UP again under its id, with a new liveness node. */
+        REJOINED,
+        /**
+         * The cluster moved on without it (its record is gone, REMOVED or being recovered, or a
+         * newer generation holds its stable name): it must never serve under this id again.
+         */
+        DEPOSED
+    }
 
     private ServerRegistry(CuratorFramework client, boolean ownsClient, ClusterPaths paths) {
         this.client = client;
@@ -176,6 +199,7 @@ public final class ServerRegistry implements AutoCloseable {
                 ServerId id = tryRegister(stableName, record);
                 if (id != null) {
                     registered = id;
+                    registeredName = stableName;
                     leaseLost = false;
                     LOG.info("registered '{}' at {} as server {} ({})", stableName, address, id, services);
                     return id;
@@ -235,6 +259,174 @@ public final class ServerRegistry implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes the server back into the cluster under the id it registered with, after its session
+     * expired (issue 9, I5). One transaction, against the versions as read:
+     * <ul>
+     *   <li>{@code server-names/<name>} still names this id (no newer generation registered:
+     *       that would mean the process was restarted elsewhere under this name);</li>
+     *   <li>{@code servers/<id>} is UP or CRASHED, and is set to UP. Any other status (REMOVED,
+     *       or a recovery's claim in a later version) means the cluster has taken its tablets:
+     *       the server is {@link Rejoin#DEPOSED}. <b>Contract for crash recovery:</b> recovery
+     *       starts with a compare-and-set of this record at the version it read (e.g. CRASHED to
+     *       REMOVED); every rejoin bumps that version, so of a rejoin and a recovery decision
+     *       racing, exactly one commits;</li>
+     *   <li>the ephemeral {@code live/<id>} is created in this session (a node left by the
+     *       previous session, which may outlive the client's own view of it, is deleted first).</li>
+     * </ul>
+     * A lost race (a version moved, a node appeared or vanished) reads again and retries.
+     * Idempotent: a server already live in this session is simply confirmed UP.
+     *
+     * @return REJOINED, or DEPOSED if it must not serve under this id again
+     * @throws IllegalStateException if it never registered
+     * @throws ClusterStoreException if ZooKeeper could not be read or written, or this server's own
+     *                               record is unreadable (it stays fenced; retry later)
+     */
+    public Rejoin rejoin() throws InterruptedException {
+        synchronized (registrationLock) {
+            ServerId id = registered;
+            String stableName = registeredName;
+            if (id == null || stableName == null) {
+                throw new IllegalStateException("not registered: nothing to rejoin");
+            }
+            for (int attempt = 1; ; attempt++) {
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("rejoin of " + id + " interrupted");
+                }
+                Rejoin outcome = tryRejoin(id, stableName);
+                if (outcome == Rejoin.REJOINED) {
+                    leaseLost = false;
+                    LOG.info("server {} ('{}') rejoined the cluster under its id", id, stableName);
+                    return outcome;
+                }
+                if (outcome == Rejoin.DEPOSED) {
+                    return outcome;
+                }
+                if (attempt == MAX_ATTEMPTS) {
+                    throw new ClusterStoreException("rejoin of " + id + " lost " + MAX_ATTEMPTS + " races");
+                }
+            }
+        }
+    }
+
+    /** One attempt: null if something changed between the reads and the transaction. */
+    private Rejoin tryRejoin(ServerId id, String stableName) {
+        String recordPath = paths.server(id.asLong());
+        String namePath = paths.serverName(stableName);
+        String livePath = paths.live(id.asLong());
+        Zk.Versioned record = Zk.read(client, recordPath);
+        if (record == null) {
+            return deposed(id, "its record " + recordPath + " is gone");
+        }
+        ServerInfo info;
+        try {
+            info = NodeCodec.decodeServer(recordPath, record.data());
+        } catch (ClusterStoreException e) {
+            malformed.skipped(recordPath, record.version(), "data is not a ServerInfo");
+            throw new ClusterStoreException("rejoin of " + id + ": its record does not decode; staying fenced", e);
+        }
+        if (info.getServerId() != id.asLong()) {
+            malformed.skipped(recordPath, record.version(), "record names another server");
+            throw new ClusterStoreException("rejoin of " + id + ": its record names server "
+                    + ServerId.of(info.getServerId()) + "; staying fenced");
+        }
+        if (info.getStatus() != ServerStatus.UP && info.getStatus() != ServerStatus.CRASHED) {
+            return deposed(id, "its record is " + info.getStatus());
+        }
+        Zk.Versioned name = Zk.read(client, namePath);
+        if (name == null) {
+            return deposed(id, "its stable name '" + stableName + "' is no longer registered");
+        }
+        long newest = NodeCodec.decodeLong(namePath, name.data());
+        if (newest != id.asLong()) {
+            return deposed(id, "generation " + ServerId.of(newest) + " registered under '" + stableName + "'");
+        }
+        try {
+            long session = client.getZookeeperClient().getZooKeeper().getSessionId();
+            Stat live = Zk.keeper("check " + livePath,
+                    () -> client.checkExists().forPath(livePath));
+            List<CuratorOp> ops = new ArrayList<>();
+            ops.add(client.transactionOp().check().withVersion(name.version()).forPath(namePath));
+            ops.add(client.transactionOp().setData().withVersion(record.version())
+                    .forPath(recordPath, info.toBuilder().setStatus(ServerStatus.UP).build().toByteArray()));
+            if (live == null || live.getEphemeralOwner() != session) {
+                if (live != null) {
+                    ops.add(client.transactionOp().delete().withVersion(live.getVersion()).forPath(livePath));
+                }
+                ops.add(client.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(livePath, new byte[0]));
+            }
+            Zk.commit(client, "rejoin " + id, ops);
+            return Rejoin.REJOINED;
+        } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException
+                | KeeperException.NoNodeException e) {
+            return null;
+        } catch (KeeperException e) {
+            throw new ClusterStoreException("rejoin " + id + ": " + e.getMessage(), e);
+        } catch (ClusterStoreException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new ClusterStoreException("rejoin " + id + ": " + e, e);
+        }
+    }
+
+    private static Rejoin deposed(ServerId id, String why) {
+        LOG.warn("server {} cannot rejoin under its id: {}", id, why);
+        return Rejoin.DEPOSED;
+    }
+
+    /**
+     * The tablets ZooKeeper names this server the owner of, state NORMAL, read directly (not from
+     * the cache), so a caller sees everything committed before its own last write in this
+     * session, e.g. a table dropped while it was away, once {@link #rejoin} returned. Malformed
+     * nodes are skipped and make the answer say which tables it cannot be sure about.
+     */
+    public OwnedTablets ownedTablets(ServerId owner) {
+        Map<Long, List<io.ferrite.coordinator.table.HashRange>> ranges = new HashMap<>();
+        Set<Long> tables = new HashSet<>();
+        Set<Long> unclear = new HashSet<>();
+        boolean unknownTables = false;
+        for (String node : Zk.children(client, paths.tables())) {
+            String tablePath = paths.tables() + "/" + node;
+            Zk.Versioned table = Zk.read(client, tablePath);
+            if (table == null) {
+                continue; // dropped since the listing
+            }
+            long tableId;
+            try {
+                tableId = NodeCodec.decodeTable(tablePath, table.data()).getTableId();
+            } catch (ClusterStoreException e) {
+                malformed.skipped(tablePath, table.version(), "data is not a TableInfo");
+                unknownTables = true;
+                continue;
+            }
+            if (tableId == 0) {
+                malformed.skipped(tablePath, table.version(), "table id 0");
+                unknownTables = true;
+                continue;
+            }
+            tables.add(tableId);
+            for (String tabletNode : Zk.children(client, tablePath)) {
+                String tabletPath = tablePath + "/" + tabletNode;
+                Zk.Versioned data = Zk.read(client, tabletPath);
+                if (data == null) {
+                    continue;
+                }
+                Tablet tablet;
+                try {
+                    tablet = NodeCodec.decodeTablet(tabletPath, data.data());
+                    if (tablet.getOwnerId() == owner.asLong() && tablet.getState() == TabletState.NORMAL) {
+                        ranges.computeIfAbsent(tableId, t -> new ArrayList<>())
+                                .add(new HashRange(tablet.getStartHash(), tablet.getEndHash()));
+                    }
+                } catch (ClusterStoreException | IllegalArgumentException e) {
+                    malformed.skipped(tabletPath, data.version(), "data is not a Tablet");
+                    unclear.add(tableId);
+                }
+            }
+        }
+        return new OwnedTablets(ranges, tables, unclear, unknownTables);
+    }
+
     private static void checkArguments(String stableName, String address, Collection<String> services) {
         if (stableName == null || stableName.isEmpty()) {
             throw new IllegalArgumentException("stable name must not be empty");
@@ -261,6 +453,21 @@ public final class ServerRegistry implements AutoCloseable {
                 throw new IllegalArgumentException("service names must not be empty");
             }
         }
+    }
+
+    /** The id this registry registered under, whether or not its lease holds now. */
+    public Optional<ServerId> registeredId() {
+        return Optional.ofNullable(registered);
+    }
+
+    /** The malformed nodes this registry skipped (tests and metrics). */
+    public MalformedNodes malformed() {
+        return malformed;
+    }
+
+    /** The view's malformed nodes (the cached server list skips them). */
+    public MalformedNodes viewMalformed() {
+        return view.malformed();
     }
 
     /** This server's id, if it registered and its lease still holds. */

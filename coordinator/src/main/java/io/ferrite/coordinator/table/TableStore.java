@@ -3,6 +3,7 @@ package io.ferrite.coordinator.table;
 import com.google.protobuf.ByteString;
 import io.ferrite.coordinator.zk.ClusterPaths;
 import io.ferrite.coordinator.zk.ClusterStoreException;
+import io.ferrite.coordinator.zk.MalformedNodes;
 import io.ferrite.coordinator.zk.NodeCodec;
 import io.ferrite.coordinator.zk.Zk;
 import io.ferrite.proto.v1.TableInfo;
@@ -31,6 +32,7 @@ public final class TableStore {
 
     private final CuratorFramework client;
     private final ClusterPaths paths;
+    private final MalformedNodes malformed = new MalformedNodes("table store");
 
     public TableStore(CuratorFramework client, ClusterPaths paths) {
         this.client = client;
@@ -215,7 +217,16 @@ public final class TableStore {
     public List<Long> pendingDrops() {
         List<Long> ids = new ArrayList<>();
         for (String node : Zk.children(client, paths.dropping())) {
-            ids.add(Long.parseUnsignedLong(node));
+            try {
+                long id = Long.parseUnsignedLong(node);
+                if (id != 0 && Long.toUnsignedString(id).equals(node)) {
+                    ids.add(id);
+                    continue;
+                }
+            } catch (NumberFormatException e) {
+                // Reported below.
+            }
+            malformed.skipped(paths.dropping() + "/" + node, -1, "not a table id");
         }
         return ids;
     }
@@ -224,7 +235,12 @@ public final class TableStore {
     public List<Long> pendingDropOwners(long tableId) {
         List<Long> owners = new ArrayList<>();
         for (String node : Zk.children(client, paths.dropping(tableId))) {
-            owners.add(ClusterPaths.parseServerNode(node));
+            long owner = ClusterPaths.tryParseServerNode(node);
+            if (owner == 0) {
+                malformed.skipped(paths.dropping(tableId) + "/" + node, -1, "not a server id (<index>.<generation>)");
+            } else {
+                owners.add(owner);
+            }
         }
         return owners;
     }

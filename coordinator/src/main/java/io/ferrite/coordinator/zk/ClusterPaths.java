@@ -198,6 +198,19 @@ public final class ClusterPaths {
         return index << 32 | generation;
     }
 
+    /**
+     * Like {@link #parseServerNode(String)}, for names that may be garbage (I6): the id, or 0
+     * (never a server: index 0 is not handed out) if {@code node} is not a server node name.
+     */
+    public static long tryParseServerNode(String node) {
+        try {
+            long id = parseServerNode(node);
+            return id >>> 32 == 0 || !serverNode(id).equals(node) ? 0 : id;
+        } catch (IllegalArgumentException e) {
+            return 0;
+        }
+    }
+
     /** Node name of a table's n-th tablet: six digits, so names sort in tablet order. */
     public static String tabletNode(int tabletIndex) {
         return String.format("%06d", tabletIndex);

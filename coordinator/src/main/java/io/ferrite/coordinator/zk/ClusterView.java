@@ -27,6 +27,10 @@ import org.slf4j.LoggerFactory;
  * {@link CuratorCache} over {@code /ferrite/<cluster>}), with typed reads and change events.
  * Reads never touch the network; they may lag ZooKeeper by the time a watch takes to fire.
  * Callers that need to see their own write wait for it with {@link #await}.
+ *
+ * <p>Bad metadata is contained (issue 9, I6): a node whose name does not parse, whose data does
+ * not decode, or whose record contradicts its name is left out of every answer and reported once
+ * ({@link MalformedNodes}); reads never throw because of what another process wrote.
  */
 public final class ClusterView implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterView.class);
@@ -49,6 +53,7 @@ public final class ClusterView implements AutoCloseable {
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final ReentrantLock changeLock = new ReentrantLock();
     private final Condition changed = changeLock.newCondition();
+    private final MalformedNodes malformed = new MalformedNodes("cluster view");
 
     public ClusterView(CuratorFramework client, ClusterPaths paths) {
         this.paths = paths;
@@ -106,19 +111,54 @@ public final class ClusterView implements AutoCloseable {
         }
     }
 
-    /** Every server record, ordered by server id. */
+    /** Every well-formed server record, ordered by server id (malformed ones are skipped and reported). */
     public List<ServerInfo> servers() {
         List<ServerInfo> servers = new ArrayList<>();
         for (ChildData node : children(paths.servers())) {
-            servers.add(NodeCodec.decodeServer(node.getPath(), node.getData()));
+            ServerInfo server = decodeServer(node);
+            if (server != null) {
+                servers.add(server);
+            }
         }
-        servers.sort(Comparator.comparingLong(ServerInfo::getServerId));
+        servers.sort((a, b) -> Long.compareUnsigned(a.getServerId(), b.getServerId()));
         return servers;
     }
 
+    /** One server's record; empty if there is none or it is malformed. */
     public Optional<ServerInfo> server(long serverId) {
-        return cache.get(paths.server(serverId))
-                .map(node -> NodeCodec.decodeServer(node.getPath(), node.getData()));
+        return cache.get(paths.server(serverId)).map(this::decodeServer);
+    }
+
+    /** The malformed nodes this view skipped (tests and metrics). */
+    public MalformedNodes malformed() {
+        return malformed;
+    }
+
+    /** The record, or null (reported) if its name, data or id is not that of a server record. */
+    private ServerInfo decodeServer(ChildData node) {
+        String path = node.getPath();
+        String name = path.substring(path.lastIndexOf('/') + 1);
+        long id = ClusterPaths.tryParseServerNode(name);
+        if (id == 0) {
+            malformed.skipped(path, version(node), "not a server id (<index>.<generation>)");
+            return null;
+        }
+        ServerInfo server;
+        try {
+            server = NodeCodec.decodeServer(path, node.getData() == null ? new byte[0] : node.getData());
+        } catch (ClusterStoreException e) {
+            malformed.skipped(path, version(node), "data is not a ServerInfo");
+            return null;
+        }
+        if (server.getServerId() != id) {
+            malformed.skipped(path, version(node), "record names server " + ClusterPaths.serverNode(server.getServerId()));
+            return null;
+        }
+        return server;
+    }
+
+    private static long version(ChildData node) {
+        return node.getStat() == null ? -1 : node.getStat().getMzxid();
     }
 
     /** Whether the server's liveness node exists. */
@@ -126,18 +166,21 @@ public final class ClusterView implements AutoCloseable {
         return cache.get(paths.live(serverId)).isPresent();
     }
 
-    /** Every table, ordered by id. */
+    /** Every well-formed table, ordered by id (malformed ones are skipped and reported). */
     public List<TableInfo> tables() {
         List<TableInfo> tables = new ArrayList<>();
         for (ChildData node : children(paths.tables())) {
-            tables.add(NodeCodec.decodeTable(node.getPath(), node.getData()));
+            TableInfo table = decodeTable(node);
+            if (table != null) {
+                tables.add(table);
+            }
         }
         tables.sort(Comparator.comparingLong(TableInfo::getTableId));
         return tables;
     }
 
     public Optional<TableInfo> table(String name) {
-        return cache.get(paths.table(name)).map(node -> NodeCodec.decodeTable(node.getPath(), node.getData()));
+        return cache.get(paths.table(name)).map(this::decodeTable);
     }
 
     public Optional<TableInfo> table(long tableId) {
@@ -149,14 +192,63 @@ public final class ClusterView implements AutoCloseable {
         return Optional.empty();
     }
 
-    /** The table's tablets ordered by start hash (unsigned), owner addresses not filled in. */
+    /**
+     * The table's well-formed tablets ordered by start hash (unsigned), owner addresses not
+     * filled in; malformed ones are skipped and reported.
+     */
     public List<Tablet> tablets(String tableName) {
         List<Tablet> tablets = new ArrayList<>();
         for (ChildData node : children(paths.table(tableName))) {
-            tablets.add(NodeCodec.decodeTablet(node.getPath(), node.getData()));
+            String path = node.getPath();
+            if (!isTabletNode(path.substring(path.lastIndexOf('/') + 1))) {
+                malformed.skipped(path, version(node), "not a tablet node name (six digits)");
+                continue;
+            }
+            try {
+                Tablet tablet = NodeCodec.decodeTablet(path, node.getData() == null ? new byte[0] : node.getData());
+                if (Long.compareUnsigned(tablet.getStartHash(), tablet.getEndHash()) > 0) {
+                    malformed.skipped(path, version(node), "start hash above end hash");
+                    continue;
+                }
+                tablets.add(tablet);
+            } catch (ClusterStoreException e) {
+                malformed.skipped(path, version(node), "data is not a Tablet");
+            }
         }
         tablets.sort((a, b) -> Long.compareUnsigned(a.getStartHash(), b.getStartHash()));
         return tablets;
+    }
+
+    /** Whether {@code name} is a tablet node name: six digits. */
+    public static boolean isTabletNode(String name) {
+        if (name.length() != 6) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            if (name.charAt(i) < '0' || name.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The table, or null (reported) if its data does not decode or contradicts its node name. */
+    private TableInfo decodeTable(ChildData node) {
+        String path = node.getPath();
+        TableInfo table;
+        try {
+            table = NodeCodec.decodeTable(path, node.getData() == null ? new byte[0] : node.getData());
+        } catch (ClusterStoreException e) {
+            malformed.skipped(path, version(node), "data is not a TableInfo");
+            return null;
+        }
+        String name = path.substring(path.lastIndexOf('/') + 1);
+        if (table.getTableId() == 0 || !name.equals(ClusterPaths.escape(table.getName()))) {
+            malformed.skipped(path, version(node), "record names table '" + table.getName() + "' (id "
+                    + table.getTableId() + ")");
+            return null;
+        }
+        return table;
     }
 
     /** Addresses of the running coordinators, sorted. */
@@ -207,12 +299,19 @@ public final class ClusterView implements AutoCloseable {
             return;
         }
         if (parts[0].equals(ClusterPaths.SERVERS) && type != CuratorCacheListener.Type.NODE_DELETED) {
-            ServerInfo server = NodeCodec.decodeServer(path, after.getData());
+            ServerInfo server = decodeServer(after);
+            if (server == null) {
+                return;
+            }
             for (Listener listener : listeners) {
                 listener.serverChanged(server);
             }
         } else if (parts[0].equals(ClusterPaths.LIVE) && type == CuratorCacheListener.Type.NODE_DELETED) {
-            long serverId = ClusterPaths.parseServerNode(parts[1]);
+            long serverId = ClusterPaths.tryParseServerNode(parts[1]);
+            if (serverId == 0) {
+                malformed.skipped(path, version(node), "not a server id (<index>.<generation>)");
+                return;
+            }
             for (Listener listener : listeners) {
                 listener.livenessLost(serverId);
             }

@@ -144,6 +144,9 @@ public final class ServerCommand implements Callable<Integer> {
                 (context, lifecycle) -> {
                     try (FerriteServer server = FerriteServer.start(context)) {
                         RoleSupport.ready("server", server.address(), server.metricsAddress().orElse(null));
+                        // Deposed (its tablets were given away while it was out): stop, as a restart
+                        // joins as a new generation.
+                        server.deposed().thenRun(lifecycle::requestStop);
                         lifecycle.awaitStop();
                     }
                 });

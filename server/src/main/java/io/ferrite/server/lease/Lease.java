@@ -11,9 +11,15 @@ import java.util.Optional;
  * <pre>
  *   STARTING --registered--&gt; VALID --connection lost--&gt; SUSPENDED --reconnected, same session--&gt; VALID
  *                              |                           |
- *                              +------session expired------+--&gt; LOST --registered again--&gt; VALID (new generation)
+ *                              +------session expired------+--&gt; LOST --rejoined under the same id,
+ *                                                                  |     tablets reconciled--&gt; VALID
+ *                                                                  +--deposed (the cluster moved on)--&gt; LOST for good
  *   any --close--&gt; CLOSED
  * </pre>
+ *
+ * <p>Losing ZooKeeper is not a crash (issue 9, I5): the server id, which is also the identity of
+ * the master's replicated log, survives SUSPENDED and LOST; only a new process registers as a
+ * new generation.
  */
 public final class Lease {
     /** States of the lease. */
@@ -28,8 +34,10 @@ public final class Lease {
          */
         SUSPENDED,
         /**
-         * The session expired: the cluster declares this server crashed. Its tablets are no
-         * longer ours (answer UNKNOWN_TABLET) until it has registered again as a new generation.
+         * The session expired: the cluster may declare this server CRASHED, so serve nothing.
+         * The server keeps its memory and its id and rejoins under that id as soon as ZooKeeper
+         * answers; it serves again once it has checked which of its tablets are still its own.
+         * If the cluster gave them away meanwhile ({@link #isDeposed()}) it stays here for good.
          */
         LOST,
         /** Shutting down. */
@@ -38,6 +46,7 @@ public final class Lease {
 
     private volatile State state = State.STARTING;
     private volatile ServerId serverId;
+    private volatile boolean deposed;
 
     /** Whether data may be served: registered and the session is connected. */
     public boolean isValid() {
@@ -48,10 +57,19 @@ public final class Lease {
         return state;
     }
 
-    /** The id of the current registration, while the lease is valid or suspended. */
+    /**
+     * This server's id, and its log's identity: from registration on, through lost sessions and
+     * rejoins (it never changes within a process); empty before registration and once closed.
+     */
     public Optional<ServerId> serverId() {
         State s = state;
-        return s == State.VALID || s == State.SUSPENDED ? Optional.ofNullable(serverId) : Optional.empty();
+        return s == State.VALID || s == State.SUSPENDED || s == State.LOST ? Optional.ofNullable(serverId)
+                : Optional.empty();
+    }
+
+    /** Whether the cluster gave this server's tablets away while it was out: it never serves again. */
+    public boolean isDeposed() {
+        return deposed;
     }
 
     /** The id of the current or most recent registration, if any. */
@@ -82,6 +100,23 @@ public final class Lease {
         return false;
     }
 
+    /** LOST → VALID after a rejoin under the same id; false if the lease is not LOST or is deposed. */
+    synchronized boolean rejoined() {
+        if (state == State.LOST && !deposed) {
+            state = State.VALID;
+            return true;
+        }
+        return false;
+    }
+
+    /** The cluster moved on without this server: it stays LOST for good. */
+    synchronized void depose() {
+        deposed = true;
+        if (state == State.VALID || state == State.SUSPENDED) {
+            state = State.LOST;
+        }
+    }
+
     synchronized boolean lose() {
         if (state == State.VALID || state == State.SUSPENDED) {
             state = State.LOST;
@@ -97,6 +132,6 @@ public final class Lease {
 
     @Override
     public String toString() {
-        return "Lease{" + state + (serverId == null ? "" : ", server " + serverId) + "}";
+        return "Lease{" + state + (deposed ? " (deposed)" : "") + (serverId == null ? "" : ", server " + serverId) + "}";
     }
 }

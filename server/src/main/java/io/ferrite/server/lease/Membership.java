@@ -1,5 +1,6 @@
 package io.ferrite.server.lease;
 
+import io.ferrite.coordinator.registry.OwnedTablets;
 import io.ferrite.coordinator.registry.ServerId;
 import io.ferrite.coordinator.registry.ServerRegistry;
 import io.ferrite.coordinator.zk.ClusterStoreException;
@@ -9,7 +10,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.ConnectionState;
@@ -21,7 +25,7 @@ import org.slf4j.LoggerFactory;
 /**
  * This server's membership in the cluster and the fencing that goes with it (DESIGN §5: a
  * master that cannot confirm its lease stops serving before its tablets can be handed to
- * others).
+ * others; losing ZooKeeper is not a crash).
  *
  * <p>The lease is the ZooKeeper session that holds the server's ephemeral liveness node. The
  * ZooKeeper client declares the connection lost after two thirds of the session timeout without
@@ -29,22 +33,33 @@ import org.slf4j.LoggerFactory;
  * the liveness node vanish and the leader coordinator declare the server CRASHED. So on
  * Curator's SUSPENDED the {@link Lease} turns SUSPENDED at once and the data service refuses
  * work (RETRY) at least a third of the session timeout before anyone else could own the tablets.
- * On RECONNECTED with the same session the lease is valid again. On LOST (the session expired)
- * the lease is LOST: the {@code onLost} actions run (the server forgets its tablets and drops
- * their data, which the cluster now considers crashed), and the server registers again under the
- * same stable name, as the next generation, with no tablets.
+ * On RECONNECTED with the same session the lease is valid again.
+ *
+ * <p>On LOST (the session expired, or the client reconnected with a new one) the lease is LOST:
+ * the server serves nothing but keeps its memory and its id (issue 9, I5). As soon as ZooKeeper
+ * answers, the lease thread {@link ServerRegistry#rejoin rejoins} under the same id (one
+ * transaction: record UP again, liveness node re-created), reads which tablets ZooKeeper still
+ * names it the owner of, and hands that to the {@link #onRejoined} actions (the server drops
+ * only data the cluster has visibly given away, e.g. a table dropped while it was out); only
+ * then is the lease VALID again. If the cluster moved on without it (its record REMOVED or being
+ * recovered, a newer generation under its name) it is deposed: the {@link #onDeposed} actions
+ * run and the lease stays LOST for good. Rejoin attempts repeat every {@value #REJOIN_BACKOFF_MS}
+ * ms and at every reconnection until one settles it.
  */
 public final class Membership implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
-    private static final long REJOIN_BACKOFF_MS = 500;
+    private static final long REJOIN_BACKOFF_MS = 250;
     private static final long CLOSE_WAIT_MS = 10_000;
 
     private final CuratorFramework client;
     private final ServerRegistry registry;
     private final Lease lease;
-    private final List<Runnable> onLost = new CopyOnWriteArrayList<>();
+    private final List<Consumer<OwnedTablets>> onRejoined = new CopyOnWriteArrayList<>();
+    private final List<Runnable> onDeposed = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService leaseExecutor;
     private final ConnectionStateListener listener = this::stateChanged;
+    private final AtomicLong losses = new AtomicLong();
+    private ScheduledFuture<?> pendingRejoin;
     private volatile Registration registration;
     private volatile long sessionId;
     private volatile boolean closed;
@@ -116,9 +131,18 @@ public final class Membership implements AutoCloseable {
         return id;
     }
 
-    /** Runs {@code action} (on the lease thread) when the lease is lost, before registering again. */
-    public void onLost(Runnable action) {
-        onLost.add(action);
+    /**
+     * Runs {@code action} on the lease thread after a rejoin, before the lease is valid again,
+     * with what ZooKeeper says this server owns; an exception (e.g. ZooKeeper failing again)
+     * keeps the lease LOST and the rejoin is tried again, actions included.
+     */
+    public void onRejoined(Consumer<OwnedTablets> action) {
+        onRejoined.add(action);
+    }
+
+    /** Runs {@code action} on the lease thread once, if the cluster gave this server's tablets away. */
+    public void onDeposed(Runnable action) {
+        onDeposed.add(action);
     }
 
     public Lease lease() {
@@ -170,6 +194,8 @@ public final class Membership implements AutoCloseable {
                     } else {
                         lost("reconnected with a new session");
                     }
+                } else if (lease.state() == Lease.State.LOST) {
+                    scheduleRejoin(0);
                 }
             }
             case LOST -> lost("session expired");
@@ -179,54 +205,81 @@ public final class Membership implements AutoCloseable {
     }
 
     private void lost(String why) {
-        if (!lease.lose()) {
+        losses.incrementAndGet();
+        if (lease.lose()) {
+            LOG.warn("server {}: ZooKeeper lease lost ({}); not serving until it has rejoined under its id (its"
+                    + " memory and log are kept)", lease.lastServerId().map(ServerId::toString).orElse("?"), why);
+        }
+        if (lease.state() == Lease.State.LOST) {
+            scheduleRejoin(0);
+        }
+    }
+
+    /** Runs a rejoin attempt after {@code delayMs}, unless one is due sooner already. */
+    private synchronized void scheduleRejoin(long delayMs) {
+        if (closed || lease.isDeposed()) {
             return;
         }
-        LOG.warn("server {}: ZooKeeper lease lost ({}); the cluster will declare it CRASHED; dropping its tablets"
-                + " and registering again", lease.lastServerId().map(ServerId::toString).orElse("?"), why);
+        if (pendingRejoin != null && !pendingRejoin.isDone()
+                && pendingRejoin.getDelay(TimeUnit.MILLISECONDS) <= delayMs) {
+            return;
+        }
+        if (pendingRejoin != null) {
+            pendingRejoin.cancel(false);
+        }
         try {
-            leaseExecutor.execute(this::rejoin);
+            pendingRejoin = leaseExecutor.schedule(this::tryRejoin, delayMs, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
-            LOG.debug("closing: not registering again");
+            LOG.debug("closing: not rejoining");
         }
     }
 
-    /** On the lease thread: forget the old tablets, then register again. */
-    private void rejoin() {
-        for (Runnable action : onLost) {
-            try {
-                action.run();
-            } catch (RuntimeException e) {
-                LOG.warn("an action on lease loss failed", e);
-            }
-        }
-        tryRegisterAgain();
-    }
-
-    /** One attempt to register as the next generation; schedules the next one if it could not. */
-    private void tryRegisterAgain() {
-        Registration r = registration;
-        if (closed || r == null || lease.state() != Lease.State.LOST) {
+    /**
+     * On the lease thread: one attempt to rejoin under the same id and reconcile the tablets;
+     * schedules the next one if ZooKeeper is not there yet or the session went again meanwhile.
+     */
+    private void tryRejoin() {
+        if (closed || registration == null || lease.state() != Lease.State.LOST || lease.isDeposed()) {
             return;
         }
+        long lossesBefore = losses.get();
         try {
-            // The registry notices the expiry on its own listener; wait for it and for a new session.
-            if (registry.serverId().isEmpty() && client.getZookeeperClient().isConnected()) {
-                ServerId id = registerNow(r);
-                LOG.info("registered again as server {}", id);
-                return;
+            if (client.getZookeeperClient().isConnected()) {
+                ServerRegistry.Rejoin outcome = registry.rejoin();
+                if (outcome == ServerRegistry.Rejoin.DEPOSED) {
+                    deposed();
+                    return;
+                }
+                sessionId = currentSessionId();
+                OwnedTablets owned = registry.ownedTablets(registry.registeredId().orElseThrow());
+                for (Consumer<OwnedTablets> action : onRejoined) {
+                    action.accept(owned);
+                }
+                if (losses.get() == lossesBefore && registry.isLeaseValid() && lease.rejoined()) {
+                    LOG.info("server {}: rejoined the cluster under its id; serving again",
+                            lease.lastServerId().map(ServerId::toString).orElse("?"));
+                    return;
+                }
             }
         } catch (ClusterStoreException | IllegalStateException e) {
-            LOG.info("registering again failed ({}); retrying", e.getMessage());
+            LOG.info("rejoining failed ({}); retrying", e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
         }
-        if (!closed) {
+        scheduleRejoin(REJOIN_BACKOFF_MS);
+    }
+
+    private void deposed() {
+        lease.depose();
+        LOG.error("server {}: the cluster gave this server's tablets away while it was out of touch; it will never"
+                + " serve under this id again (restart the process to join as a new generation)",
+                lease.lastServerId().map(ServerId::toString).orElse("?"));
+        for (Runnable action : onDeposed) {
             try {
-                leaseExecutor.schedule(this::tryRegisterAgain, REJOIN_BACKOFF_MS, TimeUnit.MILLISECONDS);
-            } catch (RejectedExecutionException e) {
-                LOG.debug("closing: not registering again");
+                action.run();
+            } catch (RuntimeException e) {
+                LOG.warn("an action on deposition failed", e);
             }
         }
     }

@@ -66,6 +66,19 @@ public final class LocalCluster {
         return supervisor.restartServer(address);
     }
 
+    /** The ZooKeeper process, to stop and continue it with signals (fault-injection tests). */
+    public ProcessHandle zooKeeperProcess() {
+        return supervisor.zooKeeperProcess();
+    }
+
+    /**
+     * Kills ZooKeeper with SIGKILL and starts it again on its data directory and port; returns
+     * once it is READY (the servers and the coordinator reconnect on their own).
+     */
+    public void restartZooKeeperAfterKill9() throws StartFailure, InterruptedException {
+        supervisor.restartZooKeeperAfterKill9();
+    }
+
     /** The data directory of the server that announced {@code address} (its replicas are under it). */
     public java.nio.file.Path serverDataDir(String address) {
         return supervisor.serverDataDir(address);

@@ -56,6 +56,8 @@ final class LocalSupervisor {
     /** Each server's role arguments, by process name, to start it again the same way. */
     private final java.util.Map<String, List<String>> serverArgs = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean stopping;
+    /** Children stopped on purpose (a ZooKeeper kill for a fault test): their exit is not a failure. */
+    private final java.util.Set<ChildProcess> expectedExits = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * Creates the supervisor; nothing runs until {@link #start()}.
@@ -201,7 +203,7 @@ final class LocalSupervisor {
     }
 
     private void exited(ChildProcess child) {
-        if (stopping) {
+        if (stopping || expectedExits.contains(child)) {
             return;
         }
         int status = child.process().exitValue();
@@ -245,6 +247,40 @@ final class LocalSupervisor {
         awaitServersUp(Set.of(restarted), List.of(child), deadlineNs);
         child.process().onExit().thenRun(() -> exited(child));
         return restarted;
+    }
+
+    /** The ZooKeeper process (fault-injection tests stop and continue it with signals). */
+    ProcessHandle zooKeeperProcess() {
+        return zookeeper.process().toHandle();
+    }
+
+    /**
+     * Kills ZooKeeper with SIGKILL and starts it again on the same data directory and client
+     * port, so every process finds it where it was; returns once it announced READY.
+     *
+     * @throws StartFailure if it does not come up within the start timeout
+     */
+    void restartZooKeeperAfterKill9() throws StartFailure, InterruptedException {
+        ChildProcess old = zookeeper;
+        Member member = members.stream().filter(m -> m.child() == old).findFirst().orElseThrow();
+        String address = member.ready().address();
+        String port = address.substring(address.lastIndexOf(':') + 1);
+        expectedExits.add(old);
+        old.process().destroyForcibly();
+        try {
+            old.process().onExit().get(context.startTimeoutMs(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new StartFailure("ZooKeeper did not die after SIGKILL: " + e);
+        }
+        members.remove(member);
+        children.remove(old);
+        long t0 = System.nanoTime();
+        long deadlineNs = t0 + TimeUnit.MILLISECONDS.toNanos(context.startTimeoutMs());
+        zookeeper = launch("zookeeper", List.of("zookeeper", "--data-dir", context.zookeeperDir().toString(),
+                "--listen-host", LocalContext.LISTEN_HOST, "--listen-port", port));
+        awaitReady(zookeeper, deadlineNs, t0);
+        ChildProcess restarted = zookeeper;
+        restarted.process().onExit().thenRun(() -> exited(restarted));
     }
 
     /** The data directory of the server that announced {@code address}. */

@@ -149,6 +149,50 @@ public final class TabletSet implements TabletOwnership {
         return before - ranges.size();
     }
 
+    /** Ids of the tables with at least one owned range, ascending. */
+    public long[] tableIds() {
+        return Arrays.stream(snapshot.tableIds).distinct().toArray();
+    }
+
+    /**
+     * Keeps of a table's ranges only what lies within {@code allowed} (the intersection): never
+     * adds, so it cannot resurrect a range a concurrent change removed.
+     *
+     * @param allowed ranges of {@code tableId}, in any order (their table ids are ignored)
+     * @return whether the set changed
+     */
+    public synchronized boolean retainWithin(long tableId, List<Range> allowed) {
+        List<Range> ranges = all();
+        List<Range> kept = new ArrayList<>(ranges.size());
+        for (Range r : ranges) {
+            if (r.tableId() != tableId) {
+                kept.add(r);
+                continue;
+            }
+            for (Range a : allowed) {
+                long start = Long.compareUnsigned(r.startHash(), a.startHash()) >= 0 ? r.startHash() : a.startHash();
+                long end = Long.compareUnsigned(r.endHash(), a.endHash()) <= 0 ? r.endHash() : a.endHash();
+                if (Long.compareUnsigned(start, end) <= 0) {
+                    kept.add(new Range(tableId, start, end));
+                }
+            }
+        }
+        Snapshot next = build(kept);
+        if (next.size() == snapshot.size() && all().equals(rangesOf(next))) {
+            return false;
+        }
+        snapshot = next;
+        return true;
+    }
+
+    private static List<Range> rangesOf(Snapshot s) {
+        List<Range> ranges = new ArrayList<>(s.size());
+        for (int i = 0; i < s.size(); i++) {
+            ranges.add(new Range(s.tableIds[i], s.starts[i], s.ends[i]));
+        }
+        return ranges;
+    }
+
     /**
      * Stops owning everything.
      *
