@@ -24,6 +24,9 @@ final class Replica {
     long lastSendNs;
     long retryAfterNs;
     int timeouts;
+    /** Since when the backup refuses this master as not in the cluster (0: it does not). */
+    long notInClusterSinceNs;
+    long reopenDelayNs;
     private final int[] inFlightEnd;
     private final long[] inFlightSentNs;
     private int inFlightFirst;

@@ -74,6 +74,7 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
     private final int factor;
     private final ReplicationAgent agent;
     private volatile String selfFailureDomain = "";
+    private volatile java.util.function.BooleanSupplier viewTrusted = () -> true;
     private volatile AgentRunner runner;
     private volatile Thread thread;
     private volatile boolean parked;
@@ -105,7 +106,7 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
                           Supplier<List<Backup>> liveBackups, int maxChunkBytes, Duration ackTimeout, NanoClock clock) {
         this.factor = factor;
         this.agent = new ReplicationAgent(factor, transport, maxChunkBytes, selfId, liveBackups,
-                () -> selfFailureDomain, clock, ackTimeout.toNanos());
+                () -> selfFailureDomain, () -> viewTrusted.getAsBoolean(), clock, ackTimeout.toNanos());
     }
 
     /**
@@ -211,6 +212,18 @@ public final class ReplicaManager implements ReplicationHook, AutoCloseable {
     /** This master's failure domain: replicas go to other domains first. */
     public ReplicaManager failureDomain(String domain) {
         this.selfFailureDomain = domain == null ? "" : domain;
+        return this;
+    }
+
+    /**
+     * Whether this server's view of the cluster can be trusted now (its lease is valid). While it
+     * cannot (ZooKeeper unreachable, or this master rejoining after its session expired), backups
+     * missing from the live set, silent, or refusing this master as not in the cluster keep their
+     * replicas: the view is stale, not the backups, and re-replicating everything at a higher epoch
+     * would only churn the log (and briefly leave segments with fewer complete copies).
+     */
+    public ReplicaManager viewTrusted(java.util.function.BooleanSupplier trusted) {
+        this.viewTrusted = trusted;
         return this;
     }
 

@@ -63,6 +63,13 @@ public final class ReplicationAgent implements Agent {
     static final int REPLACE_AFTER_TIMEOUTS = 2;
     static final long MEMBERSHIP_CHECK_NS = TimeUnit.MILLISECONDS.toNanos(20);
     static final long REOPEN_DELAY_NS = TimeUnit.MILLISECONDS.toNanos(50);
+    static final long MAX_REOPEN_DELAY_NS = TimeUnit.SECONDS.toNanos(1);
+    /**
+     * How long a backup may refuse this master as not in the cluster, while this master's own
+     * view is trusted, before its replica goes elsewhere: a backup's cached view lags a
+     * registration or a rejoin by tens of milliseconds.
+     */
+    static final long NOT_IN_CLUSTER_GRACE_NS = TimeUnit.SECONDS.toNanos(3);
     static final long STATS_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(20);
     static final long FIRST_FAULT_BACKOFF_NS = TimeUnit.MILLISECONDS.toNanos(1);
     static final long MAX_FAULT_BACKOFF_NS = TimeUnit.SECONDS.toNanos(1);
@@ -95,6 +102,7 @@ public final class ReplicationAgent implements Agent {
     private final LongSupplier selfId;
     private final Supplier<List<ReplicaManager.Backup>> liveBackups;
     private final Supplier<String> selfFailureDomain;
+    private final java.util.function.BooleanSupplier viewTrusted;
     private final NanoClock clock;
     private final long ackTimeoutNs;
     private boolean markUsable;
@@ -153,12 +161,15 @@ public final class ReplicationAgent implements Agent {
      * @param selfId            this master's server id (0 until registered)
      * @param liveBackups       the servers that run a backup service and are live
      * @param selfFailureDomain this master's failure domain (replicas go to other domains first)
+     * @param viewTrusted       whether the live set (and backups' refusals as not in the cluster) can be
+     *                          trusted now: false while this master's lease is not valid
      * @param clock             read once per duty cycle
      * @param ackTimeoutNs      how long an answer may take before the message is sent again
      */
     public ReplicationAgent(int factor, ReplicaTransport transport,
                             int maxChunkBytes, LongSupplier selfId, Supplier<List<ReplicaManager.Backup>> liveBackups,
-                            Supplier<String> selfFailureDomain, NanoClock clock, long ackTimeoutNs) {
+                            Supplier<String> selfFailureDomain, java.util.function.BooleanSupplier viewTrusted,
+                            NanoClock clock, long ackTimeoutNs) {
         if (factor < 1) {
             throw new IllegalArgumentException("a replica manager needs at least 1 replica, got " + factor);
         }
@@ -168,6 +179,7 @@ public final class ReplicationAgent implements Agent {
         this.selfId = selfId;
         this.liveBackups = liveBackups;
         this.selfFailureDomain = selfFailureDomain;
+        this.viewTrusted = viewTrusted;
         this.clock = clock;
         this.ackTimeoutNs = ackTimeoutNs;
     }
@@ -565,8 +577,19 @@ public final class ReplicationAgent implements Agent {
         return best;
     }
 
-    /** Replaces replicas on backups that left the live set or stopped answering. */
+    /**
+     * Replaces replicas on backups that left the live set or stopped answering; while the view
+     * is not trusted, only forgets the timeouts counted meanwhile.
+     */
     private void replaceLostBackups() {
+        if (!viewTrusted.getAsBoolean()) {
+            for (SegmentReplicas t : tracked.values()) {
+                for (int i = 0; i < t.replicas.size(); i++) {
+                    t.replicas.get(i).timeouts = 0;
+                }
+            }
+            return;
+        }
         Set<Long> live = new HashSet<>();
         for (ReplicaManager.Backup b : liveBackups.get()) {
             live.add(b.serverId());
@@ -680,6 +703,8 @@ public final class ReplicationAgent implements Agent {
                 if (r != null) {
                     r.openAcked = true;
                     r.timeouts = 0;
+                    r.notInClusterSinceNs = 0;
+                    r.reopenDelayNs = 0;
                     r.acknowledged((int) Math.min(ack.bufferedLength(), Integer.MAX_VALUE),
                             (int) Math.min(ack.certifiedLength(), Integer.MAX_VALUE));
                     if (ack.closed() == BooleanType.TRUE) {
@@ -713,11 +738,18 @@ public final class ReplicationAgent implements Agent {
             r.resendFromAcknowledged();
             return;
         }
-        if (reason == RejectReason.NOT_IN_CLUSTER && r.timeouts < REPLACE_AFTER_TIMEOUTS) {
-            // The backup may not have seen this master's registration yet: open again shortly.
-            r.reopen(nowNs + REOPEN_DELAY_NS);
-            r.timeouts++;
-            return;
+        if (reason == RejectReason.NOT_IN_CLUSTER) {
+            // The backup's view may lag this master's registration or rejoin: open again, backing off,
+            // for as long as this master's own view is not trusted, and for a grace period after.
+            if (r.notInClusterSinceNs == 0 || !viewTrusted.getAsBoolean()) {
+                r.notInClusterSinceNs = nowNs;
+            }
+            if (nowNs - r.notInClusterSinceNs < NOT_IN_CLUSTER_GRACE_NS) {
+                r.reopenDelayNs = r.reopenDelayNs == 0 ? REOPEN_DELAY_NS
+                        : Math.min(MAX_REOPEN_DELAY_NS, r.reopenDelayNs * 2);
+                r.reopen(nowNs + r.reopenDelayNs);
+                return;
+            }
         }
         LOG.warn("segment {}: backup {} refused its replica ({}); placing it elsewhere", segmentId, backupId, reason);
         t.replicas.remove(r);

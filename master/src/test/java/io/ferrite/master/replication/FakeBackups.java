@@ -47,6 +47,8 @@ final class FakeBackups implements ReplicaTransport {
         final Map<Long, Held> replicas = new HashMap<>();
         final List<Long> freed = new ArrayList<>();
         boolean connected = true;
+        /** Refuses every message as from a master not in the cluster (its view of the master is stale). */
+        boolean refuseMaster;
 
         FakeBackup(long id) {
             this.identity = new ReplicaManager.Backup(id, new ReplicationStreams.Endpoint(
@@ -138,6 +140,12 @@ final class FakeBackups implements ReplicaTransport {
         UnsafeBuffer buffer = new UnsafeBuffer(message);
         header.wrap(buffer, 0);
         int body = MessageHeaderDecoder.ENCODED_LENGTH;
+        if (b.refuseMaster && header.templateId() != FreeReplicaDecoder.TEMPLATE_ID) {
+            long segmentId = buffer.getLong(body + 8, java.nio.ByteOrder.LITTLE_ENDIAN);
+            long epoch = buffer.getLong(body + 16, java.nio.ByteOrder.LITTLE_ENDIAN);
+            answerReject(b, answer, segmentId, epoch, RejectReason.NOT_IN_CLUSTER, 0);
+            return;
+        }
         switch (header.templateId()) {
             case OpenReplicaDecoder.TEMPLATE_ID -> {
                 open.wrap(buffer, body, header.blockLength(), header.version());

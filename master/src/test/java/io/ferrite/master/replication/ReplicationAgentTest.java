@@ -33,6 +33,7 @@ class ReplicationAgentTest {
     private static final int CHUNK_BYTES = 256 << 10;
 
     private final CachedNanoClock clock = new CachedNanoClock();
+    private boolean viewTrusted = true;
     private FakeBackups backups;
     private ReplicaManager manager;
     private ReplicationAgent agent;
@@ -57,7 +58,7 @@ class ReplicationAgentTest {
         clock.update(1_000_000_000L);
         backups = new FakeBackups(backupIds);
         manager = new ReplicaManager(factor, backups, () -> MASTER_ID, backups::live, CHUNK_BYTES,
-                Duration.ofNanos(ACK_TIMEOUT_NS), clock);
+                Duration.ofNanos(ACK_TIMEOUT_NS), clock).viewTrusted(() -> viewTrusted);
         engine = new ObjectManager(new EngineContext().memoryBytes(memoryBytes).segmentSizeBytes(segmentBytes)
                 .maxValueBytes(Math.min(EngineContext.DEFAULT_MAX_VALUE_BYTES, segmentBytes / 4)).cleanerThreads(0).replicationHook(manager).conclude());
         agent = manager.agent(engine.log(), engine.epochs());
@@ -485,5 +486,69 @@ class ReplicationAgentTest {
         assertThat(manager.isDurable(first, firstLength)).as(context + "one copy lost").isFalse();
         settle();
         assertThat(manager.isDurable(first, firstLength)).as(context + "re-replicated").isTrue();
+    }
+
+    /**
+     * While this master's own view is stale (its lease is not valid: ZooKeeper away, or it is
+     * rejoining), backups missing from its live set, silent, or refusing it as not in the
+     * cluster keep their replicas; once the view is trusted again, everything resumes on the same
+     * backups, at the same epochs.
+     */
+    @Test
+    void aStaleViewReplacesNoReplica() {
+        long seed = TestSeeds.seed(0x1A15_0001L);
+        String context = TestSeeds.describe(seed);
+        Random random = new Random(seed);
+        start(2, 64L << 20, 1 << 20, 11, 12, 13);
+        write(300, 300, 4_000, random);
+        settle();
+        CompletableFuture<ReplicaManager.Placement> placed = manager.placement();
+        agent.doWork();
+        java.util.Map<Long, java.util.Set<Long>> before = filterLog(placed.join().replicasBySegment());
+        assertThat(before).isNotEmpty();
+        viewTrusted = false;
+        for (FakeBackups.FakeBackup b : backups.all()) {
+            b.connected = false;    // the stale view lists no backup at all
+        }
+        ObjectResult out = new ObjectResult();
+        assertThat(engine.write(TABLE, key(1), new byte[100], RejectRules.NONE, out)).isEqualTo(Status.OK);
+        CompletableFuture<Void> durable = manager.whenDurable(out.appendSegmentId(), out.appendLength());
+        for (int i = 0; i < 20; i++) {
+            clock.advance(ACK_TIMEOUT_NS + 1);
+            agent.doWork();
+        }
+        // The backups come back but still refuse this master for a while (their view lags).
+        for (FakeBackups.FakeBackup b : backups.all()) {
+            b.connected = true;
+            b.refuseMaster = true;
+        }
+        for (int i = 0; i < 20; i++) {
+            clock.advance(ReplicationAgent.MAX_REOPEN_DELAY_NS + 1);
+            agent.doWork();
+            backups.deliver(random, 0, 0);
+        }
+        assertThat(stats().replicasReplaced()).as(context + "replicas replaced while the view was stale").isZero();
+        viewTrusted = true;
+        for (FakeBackups.FakeBackup b : backups.all()) {
+            b.refuseMaster = false;
+        }
+        clock.advance(ReplicationAgent.MAX_REOPEN_DELAY_NS + 1);
+        settle();
+        assertThat(durable).as(context + "durable once the view is trusted again").isCompleted();
+        CompletableFuture<ReplicaManager.Placement> after = manager.placement();
+        agent.doWork();
+        assertThat(after.join().replicasBySegment()).as(context + "the same backups hold every segment")
+                .containsAllEntriesOf(before);
+        assertThat(stats().replicasReplaced()).as(context + "replicas replaced").isZero();
+    }
+
+    private java.util.Map<Long, java.util.Set<Long>> filterLog(java.util.Map<Long, java.util.Set<Long>> placement) {
+        java.util.Map<Long, java.util.Set<Long>> inLog = new java.util.HashMap<>();
+        placement.forEach((segment, holders) -> {
+            if (engine.log().containsSegment(segment) && engine.log().head().id() != segment) {
+                inLog.put(segment, holders);
+            }
+        });
+        return inLog;
     }
 }

@@ -167,6 +167,10 @@ public final class ReplicationServices implements AutoCloseable {
      */
     public void joined(Membership joined) {
         this.membership = joined;
+        if (manager != null) {
+            // While the lease is not valid the cluster view is stale: replicas are not judged by it.
+            manager.viewTrusted(() -> joined.lease().state() == io.ferrite.server.lease.Lease.State.VALID);
+        }
         if (store != null && !store.reloadedMasters().isEmpty()) {
             reconciler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
                     Thread.ofPlatform().daemon().name("ferrite-backup-reconcile").factory());
