@@ -40,8 +40,8 @@ class CompactedBackupLossProcessTest {
 
     @Test
     void aBackupLostAfterCompactionIsReplacedAndWritesGoOn() throws Exception {
-        LocalContext context = new LocalContext().servers(4).replicas(2).memory("24m").dataDir(dir)
-                .serverFlags(List.of("--segment-size", "1m")).conclude();
+        LocalContext context = new LocalContext().servers(4).replicas(2).memory("32m").dataDir(dir)
+                .serverFlags(List.of("--segment-size", "2m")).conclude();
         LocalCluster cluster = LocalCluster.start(context, new PrintStream(OutputStream.nullOutputStream()));
         try (ClusterProbe probe = new ClusterProbe();
              FerriteClient client = Ferrite.connect(cluster.address(),
