@@ -20,6 +20,11 @@ public final class ClientOptions {
     public static final int DEFAULT_MAX_IN_FLIGHT_PER_SERVER = 8192;
     /** Default most items in one multi-operation request to one master: 1,000. */
     public static final int DEFAULT_MULTI_OP_BATCH_ITEMS = 1000;
+    /**
+     * Most items a master accepts in one multi-operation request: 4,096 (it refuses more with
+     * INVALID_ARGUMENT); {@code multiOpBatchItems} may not exceed it. Larger calls are split.
+     */
+    public static final int MAX_MULTI_OP_BATCH_ITEMS = 4096;
     /** Default most bytes of keys and values in one multi-operation request: 8 MiB. */
     public static final int DEFAULT_MULTI_OP_BATCH_BYTES = 8 << 20;
     /** Default spin of a synchronous data call before it parks: 200 µs. */
@@ -311,6 +316,10 @@ public final class ClientOptions {
             }
             requirePositive("maxInFlightPerServer", maxInFlightPerServer);
             requirePositive("multiOpBatchItems", multiOpBatchItems);
+            if (multiOpBatchItems > MAX_MULTI_OP_BATCH_ITEMS) {
+                throw new InvalidArgumentException("multiOpBatchItems must be at most " + MAX_MULTI_OP_BATCH_ITEMS
+                        + " (the servers' limit per request), got " + multiOpBatchItems);
+            }
             requirePositive("multiOpBatchBytes", multiOpBatchBytes);
             if (enumerateBatchObjects < 0) {
                 throw new InvalidArgumentException("enumerateBatchObjects must be 0 or positive, got "

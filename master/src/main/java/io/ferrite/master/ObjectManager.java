@@ -13,6 +13,8 @@ import io.ferrite.master.log.LogSegment;
 import io.ferrite.master.log.MasterLog;
 import io.ferrite.master.memory.MemoryBackend;
 import io.ferrite.master.memory.SegletPool;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,9 +33,40 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Versions come from one counter per master and strictly increase, so a key's versions are
  * never reused even after a delete; every new head records the counter as the safe version.
+ *
+ * <p><b>Ownership under the append lock.</b> A mutation asks {@link TabletOwnership} after it
+ * took the append lock, so a caller that first withdraws ownership and then calls
+ * {@link #dropTable} (which takes the lock) knows every write either landed before the drop
+ * (and is dropped with the table) or is refused with {@link Status#UNKNOWN_TABLET}: none lands
+ * in a table that is gone.
+ *
+ * <p><b>What an answer depends on.</b> Each operation records in its {@link ObjectResult} the
+ * {@link LogPosition} its answer reveals, so the caller can hold the answer until that position
+ * is durable (linearizable reads): the end of the entry a read returns or a rejection was
+ * decided on, the end of an append, and for "doesn't exist" the end of the newest removal
+ * (tombstone) of a key hashing to the same one of {@value #REMOVAL_STRIPES} stripes. Entries in
+ * cleaner output ({@link LogSegment#holdsCopies()}) depend on nothing: they were copied from
+ * segments complete on their backups. A remove marks its stripe {@code PENDING} before it
+ * unlinks the object and writes the tombstone's position after appending it; a reader that finds
+ * the key absent and the mark pending waits for the append lock (the remove is then done).
  */
 public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher {
     private static final long TABLE_MIX = 0x9E3779B97F4A7C15L;
+    /** Stripes of {@link #removalMarks}: a power of two (32 KiB of marks). */
+    static final int REMOVAL_STRIPES = 4096;
+    private static final int REMOVAL_STRIPE_SHIFT = 64 - Integer.numberOfTrailingZeros(REMOVAL_STRIPES);
+    /** A removal mark while its remove runs (unlinked, tombstone not yet appended). */
+    private static final long PENDING = -1;
+    private static final VarHandle MARK = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle NEWEST_REMOVAL;
+
+    static {
+        try {
+            NEWEST_REMOVAL = MethodHandles.lookup().findVarHandle(ObjectManager.class, "newestRemoval", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final EngineContext context;
     private final SegletPool pool;
@@ -55,6 +88,15 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
     /** The whole pool region as one segment: entries within one seglet are read here directly. */
     private final SegmentMemory regionMemory;
     private volatile boolean closed;
+    /**
+     * Per stripe of the index hash: the {@link LogPosition} of the end of the newest tombstone
+     * of a key in that stripe (0: none since start), or {@link #PENDING}. Written under the
+     * append lock, read lock-free.
+     */
+    private final long[] removalMarks = new long[REMOVAL_STRIPES];
+    /** The same over every key (enumerate reveals absence of any key). */
+    @SuppressWarnings("unused") // accessed through NEWEST_REMOVAL
+    private volatile long newestRemoval;
 
     public ObjectManager(EngineContext context) {
         context.checkConcluded();
@@ -87,7 +129,10 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
 
     // ---- reads ----
 
-    /** Reads an object into {@code out} (value, version, timestamp). Lock-free. */
+    /**
+     * Reads an object into {@code out} (value, version, timestamp) and records in it the log
+     * position the answer depends on (see the class comment). Lock-free, allocation-free.
+     */
     public Status read(long tableId, byte[] key, ObjectResult out) {
         if (key == null || key.length < 1 || key.length > ObjectFlyweight.MAX_KEY_BYTES) {
             return Status.INVALID_ARGUMENT;
@@ -96,24 +141,87 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
         if (!ownership.owns(tableId, keyHash)) {
             return Status.UNKNOWN_TABLET;
         }
+        long hash = indexHash(tableId, keyHash);
         int token = epochs.enter();
         try {
-            long reference = hashTable.lookup(indexHash(tableId, keyHash), tableId, key, 0, key.length, this);
-            if (reference == 0) {
-                out.version = 0;
-                out.valueLength = 0;
-                return Status.OBJECT_DOESNT_EXIST;
+            long reference = hashTable.lookup(hash, tableId, key, 0, key.length, this);
+            if (reference != 0) {
+                ObjectFlyweight view = out.view;
+                wrap(view, reference);
+                out.version = view.version();
+                out.timestampSeconds = view.timestampSeconds();
+                byte[] buffer = out.valueBuffer(view.valueLength());
+                view.memory().copyTo(view.valueOffset(), buffer, 0, view.valueLength());
+                out.dependsOn(positionOf(reference));
+                return Status.OK;
             }
-            ObjectFlyweight view = out.view;
-            wrap(view, reference);
-            out.version = view.version();
-            out.timestampSeconds = view.timestampSeconds();
-            byte[] buffer = out.valueBuffer(view.valueLength());
-            view.memory().copyTo(view.valueOffset(), buffer, 0, view.valueLength());
-            return Status.OK;
         } finally {
             epochs.exit(token);
         }
+        out.version = 0;
+        out.valueLength = 0;
+        out.dependsOn(removalMark(hash));
+        return Status.OBJECT_DOESNT_EXIST;
+    }
+
+    /**
+     * The position an answer revealing the entry at {@code reference} depends on: its end in
+     * its segment, or none for cleaner output. Caller holds an epoch.
+     */
+    private long positionOf(long reference) {
+        LogSegment segment = log.segmentOf(reference);
+        if (segment.holdsCopies()) {
+            return LogPosition.NONE;
+        }
+        return LogPosition.of(segment.id(), (int) log.offsetOf(reference) + framedLengthAt(reference));
+    }
+
+    private static int stripeOf(long hash) {
+        return (int) ((hash * TABLE_MIX) >>> REMOVAL_STRIPE_SHIFT);
+    }
+
+    /**
+     * The position a "doesn't exist" for {@code hash} depends on: the end of the newest tombstone
+     * in its stripe. Call after the lookup that found nothing, outside an epoch; lock-free unless
+     * a remove in the stripe is half-way (then it waits for the append lock, which that remove holds).
+     */
+    private long removalMark(long hash) {
+        int stripe = stripeOf(hash);
+        long mark = (long) MARK.getAcquire(removalMarks, stripe);
+        return mark != PENDING ? mark : settled(() -> (long) MARK.getVolatile(removalMarks, stripe));
+    }
+
+    /** {@link #removalMark} for the writer (holds the append lock: no mark is pending). */
+    private long removalMarkLocked(long hash) {
+        long mark = removalMarks[stripeOf(hash)];
+        return mark != PENDING ? mark : headPosition();
+    }
+
+    /**
+     * The position every "doesn't exist" so far depends on: the end of the newest tombstone of
+     * any key. Enumerate calls it after its pass (a pass reveals that removed keys are gone).
+     */
+    public long newestRemovalPosition() {
+        long mark = (long) NEWEST_REMOVAL.getAcquire(this);
+        return mark != PENDING ? mark : settled(() -> (long) NEWEST_REMOVAL.getVolatile(this));
+    }
+
+    /** Reads a mark under the append lock, where no remove is half-way (rare: a reader met PENDING). */
+    private long settled(java.util.function.LongSupplier mark) {
+        log.lock();
+        try {
+            long value = mark.getAsLong();
+            // Still pending under the lock only if a remove failed half-way: bound it by the head.
+            return value != PENDING ? value : headPosition();
+        } finally {
+            log.unlock();
+        }
+    }
+
+    /** The end of the head now; caller holds the append lock. */
+    private long headPosition() {
+        LogSegment head = log.head();
+        return LogPosition.of(head.id(), head.writer().position());
     }
 
     // ---- writes ----
@@ -125,13 +233,13 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
             return Status.INVALID_ARGUMENT;
         }
         long keyHash = KeyHash.hash(key);
-        if (!ownership.owns(tableId, keyHash)) {
-            return Status.UNKNOWN_TABLET;
-        }
         long hash = indexHash(tableId, keyHash);
         log.lock();
         int token = epochs.enter();
         try {
+            if (!ownership.owns(tableId, keyHash)) {
+                return Status.UNKNOWN_TABLET;
+            }
             if (rules != RejectRules.NONE) {
                 long existing = hashTable.lookup(hash, tableId, key, 0, key.length, this);
                 long oldVersion = 0;
@@ -142,6 +250,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
                 Status verdict = rules.check(existing != 0, oldVersion);
                 if (verdict != Status.OK) {
                     out.version = oldVersion;
+                    out.dependsOn(existing != 0 ? positionOf(existing) : removalMarkLocked(hash));
                     return verdict;
                 }
             }
@@ -203,16 +312,17 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
             return Status.INVALID_ARGUMENT;
         }
         long keyHash = KeyHash.hash(key);
-        if (!ownership.owns(tableId, keyHash)) {
-            return Status.UNKNOWN_TABLET;
-        }
         long hash = indexHash(tableId, keyHash);
         log.lock();
         int token = epochs.enter();
         try {
+            if (!ownership.owns(tableId, keyHash)) {
+                return Status.UNKNOWN_TABLET;
+            }
             long existing = hashTable.lookup(hash, tableId, key, 0, key.length, this);
             if (existing == 0) {
                 out.version = 0;
+                out.dependsOn(removalMarkLocked(hash));
                 return Status.OBJECT_DOESNT_EXIST;
             }
             wrap(writerView, existing);
@@ -220,6 +330,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
             Status verdict = rules.check(true, version);
             if (verdict != Status.OK) {
                 out.version = version;
+                out.dependsOn(positionOf(existing));
                 return verdict;
             }
             // The tombstone names the segment that holds the object when it is unlinked; the
@@ -229,6 +340,12 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
             if (!log.reserve(tombstoneFramed, log.tombstoneFloorSeglets())) {
                 return Status.RETRY;
             }
+            // Readers that find the key gone from here on must wait for the tombstone: mark the
+            // stripe pending first (the unlink below is a volatile write, so a reader that sees
+            // the key gone sees the mark), then its real position once the tombstone is in.
+            int stripe = stripeOf(hash);
+            MARK.setVolatile(removalMarks, stripe, PENDING);
+            NEWEST_REMOVAL.setVolatile(this, PENDING);
             long removed = hashTable.remove(hash, tableId, key, 0, key.length, this);
             LogSegment holder = log.segmentOf(removed);
             int removedFramed = framedLengthAt(removed);
@@ -240,6 +357,9 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
                 throw new IllegalStateException("tombstone append failed after space was reserved: " + offset);
             }
             int written = head.writer().position() - (int) offset;
+            long tombstoneEnd = LogPosition.of(head.id(), head.writer().position());
+            MARK.setRelease(removalMarks, stripe, tombstoneEnd);
+            NEWEST_REMOVAL.setRelease(this, tombstoneEnd);
             head.addLiveBytes(written);
             head.addTombstoneBytes(written);
             holder.addLiveBytes(-removedFramed);
@@ -279,13 +399,13 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
             return Status.INVALID_ARGUMENT;
         }
         long keyHash = KeyHash.hash(key);
-        if (!ownership.owns(tableId, keyHash)) {
-            return Status.UNKNOWN_TABLET;
-        }
         long hash = indexHash(tableId, keyHash);
         log.lock();
         int token = epochs.enter();
         try {
+            if (!ownership.owns(tableId, keyHash)) {
+                return Status.UNKNOWN_TABLET;
+            }
             long existing = hashTable.lookup(hash, tableId, key, 0, key.length, this);
             long oldVersion = 0;
             long oldBits = 0;
@@ -294,6 +414,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
                 oldVersion = writerView.version();
                 if (writerView.valueLength() != 8) {
                     out.version = oldVersion;
+                    out.dependsOn(positionOf(existing));
                     return Status.NOT_A_NUMBER;
                 }
                 oldBits = writerView.memory().getLong(writerView.valueOffset());
@@ -301,6 +422,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
             Status verdict = rules.check(existing != 0, oldVersion);
             if (verdict != Status.OK) {
                 out.version = oldVersion;
+                out.dependsOn(existing != 0 ? positionOf(existing) : removalMarkLocked(hash));
                 return verdict;
             }
             long newBits;
@@ -330,6 +452,13 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
     @FunctionalInterface
     public interface ObjectVisitor {
         void visit(byte[] key, byte[] value, long version, long timestampSeconds, long keyHash);
+
+        /**
+         * Called right after each {@link #visit}: the {@link LogPosition} revealing that object
+         * depends on ({@link LogPosition#NONE} for cleaner output). Ignored by default.
+         */
+        default void dependsOn(long position) {
+        }
     }
 
     /**
@@ -338,6 +467,8 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
      * {@code (afterHash, afterKey)} in {@link #compareCursor cursor order}, in that order. Start
      * with {@code afterKey == null} (and {@code afterHash} ignored); resume with the hash and key
      * of the last object visited. Lock-free: objects written meanwhile may or may not be seen.
+     * What a batch reveals depends on the positions given to {@link ObjectVisitor#dependsOn}
+     * and, for the keys it shows gone, on {@link #newestRemovalPosition()} read after the pass.
      * Cursor order follows the hash table's buckets, not the hash range, so one pass over a range
      * walks every bucket of this master's table (filtering by range as it goes).
      *
@@ -387,7 +518,8 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
                         byte[] key = view.key();
                         long hash = KeyHash.hash(key);
                         if (hashFilter.test(hash) && (cursorKey[0] == null || compareCursor(hash, key, cursorHash[0], cursorKey[0]) > 0)) {
-                            bucket.add(new Candidate(hash, key, view.value(), view.version(), view.timestampSeconds()));
+                            bucket.add(new Candidate(hash, key, view.value(), view.version(), view.timestampSeconds(),
+                                    positionOf(reference)));
                         }
                     }
                 });
@@ -397,6 +529,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
                         break;
                     }
                     visitor.visit(c.key(), c.value(), c.version(), c.timestampSeconds(), c.hash());
+                    visitor.dependsOn(c.position());
                     cursorHash[0] = c.hash();
                     cursorKey[0] = c.key();
                     visited++;
@@ -408,7 +541,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
         }
     }
 
-    private record Candidate(long hash, byte[] key, byte[] value, long version, long timestampSeconds) {
+    private record Candidate(long hash, byte[] key, byte[] value, long version, long timestampSeconds, long position) {
     }
 
     /**
@@ -424,6 +557,8 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
     /**
      * Removes every object of {@code tableId} (a dropped table). No tombstones are written: a
      * dropped table's id is never reused and recovery replays only tablets that still exist.
+     * Withdraw the table from {@link TabletOwnership} first: mutations check ownership under the
+     * append lock this takes, so none lands after the drop.
      *
      * @return the number of objects removed
      */

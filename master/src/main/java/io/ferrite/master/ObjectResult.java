@@ -5,9 +5,12 @@ package io.ferrite.master;
  * calls so the data path does not allocate. The value buffer grows as needed.
  */
 public final class ObjectResult {
-    /** Segment and log length after the last append this result saw (-1: none since {@link #clearAppended()}). */
-    long appendSegmentId = -1;
-    int appendLength;
+    /**
+     * The latest {@link LogPosition} the answers since {@link #clearAppended()} depend on: the
+     * end of what they appended, of the entries they revealed, or of the removals behind a
+     * "doesn't exist" ({@link LogPosition#NONE}: none).
+     */
+    long awaitPosition = LogPosition.NONE;
     long version;
     long timestampSeconds;
     byte[] value = new byte[128];
@@ -60,23 +63,41 @@ public final class ObjectResult {
 
     /** Records where an operation's bytes ended in the log (what replication must cover before it is acknowledged). */
     void appended(long segmentId, int length) {
-        appendSegmentId = segmentId;
-        appendLength = length;
+        dependsOn(LogPosition.of(segmentId, length));
     }
 
-    /** Forgets the last append (before a new request). */
+    /**
+     * Records that the answer reveals what the log holds up to {@code position} (an entry read,
+     * a rejection's cause, a removal behind "doesn't exist"): it may leave the server only once
+     * that position is durable. Keeps the latest position (durability covers everything before it).
+     */
+    void dependsOn(long position) {
+        if (position > awaitPosition) {
+            awaitPosition = position;
+        }
+    }
+
+    /** Forgets the positions recorded so far (before a new request). */
     public void clearAppended() {
-        appendSegmentId = -1;
-        appendLength = 0;
+        awaitPosition = LogPosition.NONE;
     }
 
-    /** Segment holding the last append since {@link #clearAppended()}, or -1 if nothing was appended. */
+    /**
+     * The latest log position the answers since {@link #clearAppended()} depend on, packed as a
+     * {@link LogPosition}; {@link LogPosition#NONE} when they reveal nothing that might not be
+     * durable yet (no replication needed, or the entries were copies made by the cleaner).
+     */
+    public long awaitPosition() {
+        return awaitPosition;
+    }
+
+    /** Segment of {@link #awaitPosition()}, or -1 if there is none. */
     public long appendSegmentId() {
-        return appendSegmentId;
+        return LogPosition.segmentId(awaitPosition);
     }
 
-    /** Length of that segment right after the append. */
+    /** Length of that segment {@link #awaitPosition()} asks for. */
     public int appendLength() {
-        return appendLength;
+        return LogPosition.length(awaitPosition);
     }
 }

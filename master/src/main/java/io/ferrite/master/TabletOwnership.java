@@ -1,6 +1,12 @@
 package io.ferrite.master;
 
-/** Whether this master owns the tablet a key falls in. The server implements it from the tablet map. */
+/**
+ * Whether this master owns the tablet a key falls in (and may serve it now). The server
+ * implements it from the tablet map and its lease. Mutations ask it under the log's append lock,
+ * so an implementation must be cheap, lock-free and must not take that lock; withdrawing
+ * ownership and then taking the append lock (as {@link ObjectManager#dropTable} does) is a
+ * barrier after which no mutation of the withdrawn keys can land.
+ */
 @FunctionalInterface
 public interface TabletOwnership {
     /**

@@ -110,7 +110,8 @@ public final class FerriteServer implements AutoCloseable {
     }
 
     private void startUp() throws IOException, InterruptedException {
-        EngineContext engineContext = context.engineContext(tablets);
+        // Ownership and the lease are checked under the engine's append lock (I10).
+        EngineContext engineContext = context.engineContext(tablets.whileServing(lease::isValid));
         replication = ReplicationServices.start(context, this::selfId, engineContext);
         engine = new ObjectManager(engineContext.conclude());
         replication.attach(engine);

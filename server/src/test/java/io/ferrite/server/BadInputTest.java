@@ -81,6 +81,33 @@ class BadInputTest {
         assertThat(canary.getValue().toStringUtf8()).isEqualTo("alive");
     }
 
+    /** I9: a multi-op over the item cap is refused whole, and the SDK cannot be set to send one. */
+    @Test
+    void aMultiOpOverTheItemLimitIsRefusedWhole() {
+        int limit = io.ferrite.server.data.Limits.MAX_MULTI_OP_ITEMS;
+        MultiWriteRequest.Builder tooMany = MultiWriteRequest.newBuilder();
+        for (int i = 0; i <= limit; i++) {
+            tooMany.addItems(write("many-" + i, "v"));
+        }
+        io.ferrite.proto.v1.MultiWriteResponse refused = stub.multiWrite(tooMany.build());
+        assertThat(refused.getItemsCount()).isEqualTo(limit + 1);
+        assertThat(refused.getItemsList()).allMatch(i -> i.getStatus() == Status.INVALID_ARGUMENT
+                && i.getMessage().contains(String.valueOf(limit)));
+        assertThat(stub.read(ReadRequest.newBuilder().setTableId(tableId).setKey(bytes("many-0")).build())
+                .getStatus()).as("nothing of a refused request was written").isEqualTo(Status.OBJECT_DOESNT_EXIST);
+        MultiReadRequest.Builder reads = MultiReadRequest.newBuilder();
+        for (int i = 0; i <= limit; i++) {
+            reads.addItems(ReadRequest.newBuilder().setTableId(tableId).setKey(bytes("canary")));
+        }
+        assertThat(stub.multiRead(reads.build()).getItemsList()).allMatch(i -> i.getStatus() == Status.INVALID_ARGUMENT);
+        tooMany.removeItems(limit);
+        assertThat(stub.multiWrite(tooMany.build()).getItemsList()).as("exactly the limit is accepted")
+                .allMatch(i -> i.getStatus() == Status.OK);
+        assertThatThrownBy(() -> io.ferrite.client.ClientOptions.builder().multiOpBatch(limit + 1, 1 << 20).build())
+                .isInstanceOf(io.ferrite.client.InvalidArgumentException.class).hasMessageContaining("" + limit);
+        assertThat(io.ferrite.client.ClientOptions.MAX_MULTI_OP_BATCH_ITEMS).isEqualTo(limit);
+    }
+
     static ByteString bytes(String s) {
         return ByteString.copyFromUtf8(s);
     }

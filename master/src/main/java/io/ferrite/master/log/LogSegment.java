@@ -36,6 +36,8 @@ public final class LogSegment {
     private volatile int replicaLengthBytes;
     private volatile long tombstoneBytes;
     int floor;
+    /** Cleaner output (a survivor or a compaction target); set before any entry in it is published. */
+    boolean holdsCopies;
 
     LogSegment(long id, int capacityBytes, MasterLog log) {
         this.id = id;
@@ -100,6 +102,15 @@ public final class LogSegment {
     /** Called by the segment's single writer (the head under the append lock, or one cleaner). */
     public void addTombstoneBytes(long bytes) {
         tombstoneBytes += bytes;
+    }
+
+    /**
+     * Whether this segment is cleaner output (a survivor or a compaction target): it holds only
+     * copies of entries from segments that were complete on their backups before they were
+     * cleaned, so nothing in it waits for durability (readers use this).
+     */
+    public boolean holdsCopies() {
+        return holdsCopies;
     }
 
     public boolean isClosed() {

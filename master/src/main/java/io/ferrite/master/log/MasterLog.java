@@ -346,6 +346,7 @@ public final class MasterLog {
         long id = nextSegmentId.getAndIncrement();
         LogSegment survivor = new LogSegment(id, segmentCapacityBytes, this);
         survivor.floor = survivorFloorSeglets;
+        survivor.holdsCopies = true;
         return survivor;
     }
 
@@ -353,6 +354,7 @@ public final class MasterLog {
     public LogSegment newCompactionTarget(LogSegment original) {
         LogSegment target = new LogSegment(original.id(), segmentCapacityBytes, this);
         target.floor = survivorFloorSeglets;
+        target.holdsCopies = true;
         return target;
     }
 

@@ -46,14 +46,12 @@ public final class DataHandler {
         results.get().clearAppended();
     }
 
-    /** Segment of this thread's last append since {@link #beginRequest()}, or -1 if the request wrote nothing. */
-    public long appendSegmentId() {
-        return results.get().appendSegmentId();
-    }
-
-    /** Log length of that segment right after the append. */
-    public int appendLength() {
-        return results.get().appendLength();
+    /**
+     * The log position ({@link io.ferrite.master.LogPosition}) this thread's answers since
+     * {@link #beginRequest()} depend on: what they appended or revealed; NONE if nothing.
+     */
+    public long awaitPosition() {
+        return results.get().awaitPosition();
     }
 
     // ---- single-object calls ----
@@ -92,6 +90,15 @@ public final class DataHandler {
         long start = System.nanoTime();
         ObjectResult result = results.get();
         MultiReadResponse.Builder response = MultiReadResponse.newBuilder();
+        String tooMany = Limits.checkItems(request.getItemsCount());
+        if (tooMany != null) {
+            metrics.count(Op.MULTI_READ, Status.INVALID_ARGUMENT);
+            ReadResponse refused = ReadResponse.newBuilder().setStatus(Status.INVALID_ARGUMENT).setMessage(tooMany).build();
+            for (int i = 0; i < request.getItemsCount(); i++) {
+                response.addItems(refused);
+            }
+            return response.build();
+        }
         long valueBytes = 0;
         for (ReadRequest item : request.getItemsList()) {
             if (valueBytes > Limits.MULTI_READ_RESPONSE_BYTES) {
@@ -113,6 +120,15 @@ public final class DataHandler {
         long start = System.nanoTime();
         ObjectResult result = results.get();
         MultiWriteResponse.Builder response = MultiWriteResponse.newBuilder();
+        String tooMany = Limits.checkItems(request.getItemsCount());
+        if (tooMany != null) {
+            metrics.count(Op.MULTI_WRITE, Status.INVALID_ARGUMENT);
+            WriteResponse refused = WriteResponse.newBuilder().setStatus(Status.INVALID_ARGUMENT).setMessage(tooMany).build();
+            for (int i = 0; i < request.getItemsCount(); i++) {
+                response.addItems(refused);
+            }
+            return response.build();
+        }
         for (WriteRequest item : request.getItemsList()) {
             response.addItems(writeItem(Op.MULTI_WRITE, item, result));
         }
@@ -124,6 +140,15 @@ public final class DataHandler {
         long start = System.nanoTime();
         ObjectResult result = results.get();
         MultiRemoveResponse.Builder response = MultiRemoveResponse.newBuilder();
+        String tooMany = Limits.checkItems(request.getItemsCount());
+        if (tooMany != null) {
+            metrics.count(Op.MULTI_REMOVE, Status.INVALID_ARGUMENT);
+            RemoveResponse refused = RemoveResponse.newBuilder().setStatus(Status.INVALID_ARGUMENT).setMessage(tooMany).build();
+            for (int i = 0; i < request.getItemsCount(); i++) {
+                response.addItems(refused);
+            }
+            return response.build();
+        }
         for (RemoveRequest item : request.getItemsList()) {
             response.addItems(removeItem(Op.MULTI_REMOVE, item, result));
         }
@@ -139,15 +164,15 @@ public final class DataHandler {
             return ReadResponse.newBuilder().setStatus(no.status()).setMessage(no.message()).build();
         }
         byte[] key = request.getKey().toByteArray();
-        Status status = Statuses.toProto(engine.read(request.getTableId(), key, result));
+        Status status = fenced(Statuses.toProto(engine.read(request.getTableId(), key, result)));
         metrics.count(op, status);
         ReadResponse.Builder response = ReadResponse.newBuilder().setStatus(status);
         if (status == Status.OK) {
             response.setValue(ByteString.copyFrom(result.valueBuffer(), 0, result.valueLength()))
                     .setVersion(result.version())
                     .setTimestampSeconds(result.timestampSeconds());
-        } else if (status == Status.UNKNOWN_TABLET) {
-            response.setMessage(notOwned(request.getTableId(), key));
+        } else if (status == Status.UNKNOWN_TABLET || status == Status.RETRY) {
+            response.setMessage(messageFor(status, request.getTableId(), key));
         }
         return response.build();
     }
@@ -159,14 +184,15 @@ public final class DataHandler {
             return WriteResponse.newBuilder().setStatus(no.status()).setMessage(no.message()).build();
         }
         byte[] key = request.getKey().toByteArray();
-        Status status = Statuses.toProto(engine.write(request.getTableId(), key, request.getValue().toByteArray(),
-                Statuses.toEngine(request.hasRejectRules(), request.getRejectRules()), result));
+        Status status = fenced(Statuses.toProto(engine.write(request.getTableId(), key,
+                request.getValue().toByteArray(), Statuses.toEngine(request.hasRejectRules(), request.getRejectRules()),
+                result)));
         metrics.count(op, status);
         WriteResponse.Builder response = WriteResponse.newBuilder().setStatus(status);
         if (carriesVersion(status)) {
             response.setVersion(result.version());
         }
-        String message = message(status, request.getTableId(), key);
+        String message = messageFor(status, request.getTableId(), key);
         if (message != null) {
             response.setMessage(message);
         }
@@ -179,14 +205,14 @@ public final class DataHandler {
             return RemoveResponse.newBuilder().setStatus(no.status()).setMessage(no.message()).build();
         }
         byte[] key = request.getKey().toByteArray();
-        Status status = Statuses.toProto(engine.remove(request.getTableId(), key,
-                Statuses.toEngine(request.hasRejectRules(), request.getRejectRules()), result));
+        Status status = fenced(Statuses.toProto(engine.remove(request.getTableId(), key,
+                Statuses.toEngine(request.hasRejectRules(), request.getRejectRules()), result)));
         metrics.count(op, status);
         RemoveResponse.Builder response = RemoveResponse.newBuilder().setStatus(status);
         if (carriesVersion(status)) {
             response.setVersion(result.version());
         }
-        String message = message(status, request.getTableId(), key);
+        String message = messageFor(status, request.getTableId(), key);
         if (message != null) {
             response.setMessage(message);
         }
@@ -208,7 +234,7 @@ public final class DataHandler {
         io.ferrite.master.Status engineStatus = isDouble
                 ? engine.incrementDouble(request.getTableId(), key, request.getDoubleDelta(), rules, result)
                 : engine.incrementLong(request.getTableId(), key, request.getInt64Delta(), rules, result);
-        Status status = Statuses.toProto(engineStatus);
+        Status status = fenced(Statuses.toProto(engineStatus));
         metrics.count(Op.INCREMENT, status);
         IncrementResponse.Builder response = IncrementResponse.newBuilder().setStatus(status);
         if (status == Status.OK) {
@@ -222,7 +248,7 @@ public final class DataHandler {
             if (carriesVersion(status)) {
                 response.setVersion(result.version());
             }
-            String message = message(status, request.getTableId(), key);
+            String message = messageFor(status, request.getTableId(), key);
             if (message != null) {
                 response.setMessage(message);
             }
@@ -249,6 +275,85 @@ public final class DataHandler {
         return no;
     }
 
+    /**
+     * The engine checks ownership (tablets and lease, see {@code TabletSet.whileServing}) under
+     * its append lock and says UNKNOWN_TABLET when the lease lapsed after {@link #refuse}: answer
+     * as a lease refusal then (RETRY while suspended).
+     */
+    private Status fenced(Status status) {
+        return status == Status.UNKNOWN_TABLET && !lease.isValid() ? refusal() : status;
+    }
+
+    /** An answer for a request refused because too many answers wait for replication (nothing ran). */
+    static io.ferrite.proto.v1.DataResponse busy(io.ferrite.proto.v1.DataRequest request) {
+        io.ferrite.proto.v1.DataResponse.Builder response = io.ferrite.proto.v1.DataResponse.newBuilder()
+                .setRequestId(request.getRequestId());
+        switch (request.getOpCase()) {
+            case READ -> response.setRead(ReadResponse.newBuilder().setStatus(Status.RETRY).setMessage(BUSY));
+            case WRITE -> response.setWrite(WriteResponse.newBuilder().setStatus(Status.RETRY).setMessage(BUSY));
+            case REMOVE -> response.setRemove(RemoveResponse.newBuilder().setStatus(Status.RETRY).setMessage(BUSY));
+            case INCREMENT -> response.setIncrement(IncrementResponse.newBuilder().setStatus(Status.RETRY)
+                    .setMessage(BUSY));
+            case MULTI_READ -> response.setMultiRead(busy(request.getMultiRead()));
+            case MULTI_WRITE -> response.setMultiWrite(busy(request.getMultiWrite()));
+            case MULTI_REMOVE -> response.setMultiRemove(busy(request.getMultiRemove()));
+            case OP_NOT_SET -> {
+                // Nothing to refuse.
+            }
+        }
+        return response.build();
+    }
+
+    static final String BUSY = "too many answers are waiting for replication on this server; nothing was done, retry";
+
+    static ReadResponse busyRead() {
+        return ReadResponse.newBuilder().setStatus(Status.RETRY).setMessage(BUSY).build();
+    }
+
+    static WriteResponse busyWrite() {
+        return WriteResponse.newBuilder().setStatus(Status.RETRY).setMessage(BUSY).build();
+    }
+
+    static RemoveResponse busyRemove() {
+        return RemoveResponse.newBuilder().setStatus(Status.RETRY).setMessage(BUSY).build();
+    }
+
+    static IncrementResponse busyIncrement() {
+        return IncrementResponse.newBuilder().setStatus(Status.RETRY).setMessage(BUSY).build();
+    }
+
+    static MultiReadResponse busy(MultiReadRequest request) {
+        MultiReadResponse.Builder response = MultiReadResponse.newBuilder();
+        for (int i = 0; i < request.getItemsCount(); i++) {
+            response.addItems(busyRead());
+        }
+        return response.build();
+    }
+
+    static MultiWriteResponse busy(MultiWriteRequest request) {
+        MultiWriteResponse.Builder response = MultiWriteResponse.newBuilder();
+        for (int i = 0; i < request.getItemsCount(); i++) {
+            response.addItems(busyWrite());
+        }
+        return response.build();
+    }
+
+    static MultiRemoveResponse busy(MultiRemoveRequest request) {
+        MultiRemoveResponse.Builder response = MultiRemoveResponse.newBuilder();
+        for (int i = 0; i < request.getItemsCount(); i++) {
+            response.addItems(busyRemove());
+        }
+        return response.build();
+    }
+
+    /** Whether the request may change data (it must hold a waiting slot before it runs). */
+    static boolean mutates(io.ferrite.proto.v1.DataRequest request) {
+        return switch (request.getOpCase()) {
+            case WRITE, REMOVE, INCREMENT, MULTI_WRITE, MULTI_REMOVE -> true;
+            case READ, MULTI_READ, OP_NOT_SET -> false;
+        };
+    }
+
     /** Whether the engine set the result's version for this outcome (the new or the current one). */
     private static boolean carriesVersion(Status status) {
         return status == Status.OK || status == Status.WRONG_VERSION || status == Status.OBJECT_EXISTS
@@ -268,6 +373,12 @@ public final class DataHandler {
             case CLOSED -> "this server is shutting down";
             case VALID -> "";
         };
+    }
+
+    /** {@link #message}, or the lease's reason when the engine refused because the lease lapsed. */
+    private String messageFor(Status status, long tableId, byte[] key) {
+        return (status == Status.UNKNOWN_TABLET || status == Status.RETRY) && !lease.isValid()
+                ? refusalMessage() : message(status, tableId, key);
     }
 
     /** A message for the statuses that need one, else null. */

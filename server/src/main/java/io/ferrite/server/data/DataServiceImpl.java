@@ -40,13 +40,17 @@ public final class DataServiceImpl extends DataServiceGrpc.DataServiceImplBase {
     private final Lease lease;
     private final OpMetrics metrics;
     private final ErrorReporter errors;
-    /** Null without replication: answers go at once. */
-    private final Durability durability;
+    /** Holds answers until what they depend on is durable (at once without replication). */
+    private final DurabilityGate gate;
 
     public DataServiceImpl(ObjectManager engine, TabletSet tablets, Lease lease, OpMetrics metrics,
                            ErrorReporter errors, Durability durability) {
         this.handler = new DataHandler(engine, lease, metrics);
-        this.durability = durability;
+        this.gate = new DurabilityGate(durability);
+        io.micrometer.core.instrument.Gauge.builder("ferrite.data.durability.waiters", gate, DurabilityGate::waiters)
+                .description("Answers of the data service waiting for replication (bounded by "
+                        + Limits.MAX_DURABILITY_WAITERS + ")")
+                .register(metrics.registry());
         this.engine = engine;
         this.tablets = tablets;
         this.lease = lease;
@@ -56,72 +60,105 @@ public final class DataServiceImpl extends DataServiceGrpc.DataServiceImplBase {
 
     @Override
     public void read(ReadRequest request, StreamObserver<ReadResponse> out) {
-        unary("data.read", request, handler::read, out);
+        unary("data.read", request, handler::read, false, DataHandler::busyRead, out);
     }
 
     @Override
     public void write(WriteRequest request, StreamObserver<WriteResponse> out) {
-        unary("data.write", request, handler::write, out);
+        unary("data.write", request, handler::write, true, DataHandler::busyWrite, out);
     }
 
     @Override
     public void remove(RemoveRequest request, StreamObserver<RemoveResponse> out) {
-        unary("data.remove", request, handler::remove, out);
+        unary("data.remove", request, handler::remove, true, DataHandler::busyRemove, out);
     }
 
     @Override
     public void increment(IncrementRequest request, StreamObserver<IncrementResponse> out) {
-        unary("data.increment", request, handler::increment, out);
+        unary("data.increment", request, handler::increment, true, DataHandler::busyIncrement, out);
     }
 
     @Override
     public void multiRead(MultiReadRequest request, StreamObserver<MultiReadResponse> out) {
-        unary("data.multi_read", request, handler::multiRead, out);
+        unary("data.multi_read", request, handler::multiRead, false, () -> DataHandler.busy(request), out);
     }
 
     @Override
     public void multiWrite(MultiWriteRequest request, StreamObserver<MultiWriteResponse> out) {
-        unary("data.multi_write", request, handler::multiWrite, out);
+        unary("data.multi_write", request, handler::multiWrite, true, () -> DataHandler.busy(request), out);
     }
 
     @Override
     public void multiRemove(MultiRemoveRequest request, StreamObserver<MultiRemoveResponse> out) {
-        unary("data.multi_remove", request, handler::multiRemove, out);
+        unary("data.multi_remove", request, handler::multiRemove, true, () -> DataHandler.busy(request), out);
     }
 
     @Override
     public void enumerate(EnumerateRequest request, StreamObserver<EnumerateResponse> out) {
-        new EnumerateCall(engine, tablets, lease, metrics, errors, request,
+        new EnumerateCall(engine, tablets, lease, metrics, errors, gate, request,
                 (ServerCallStreamObserver<EnumerateResponse>) out).start(request);
     }
 
     @Override
     public StreamObserver<DataRequest> stream(StreamObserver<DataResponse> out) {
-        return new StreamSession(handler, errors, durability, (ServerCallStreamObserver<DataResponse>) out);
+        return new StreamSession(handler, errors, gate, (ServerCallStreamObserver<DataResponse>) out);
     }
 
-    private <Q, R> void unary(String where, Q request, Function<Q, R> operation, StreamObserver<R> out) {
+    /** The bound on answers waiting for replication, and what is known durable (tests, gauges). */
+    public DurabilityGate durabilityGate() {
+        return gate;
+    }
+
+    /**
+     * Runs one unary call and answers once what the answer depends on is durable. A mutation
+     * takes a waiting slot before it runs, a read before its answer waits; without one the call
+     * is answered {@code busy} (RETRY, nothing done).
+     */
+    private <Q, R> void unary(String where, Q request, Function<Q, R> operation, boolean mutates,
+                              java.util.function.Supplier<R> busy, StreamObserver<R> out) {
+        boolean reserved = false;
+        if (mutates && gate.replicated()) {
+            reserved = gate.tryReserve();
+            if (!reserved) {
+                out.onNext(busy.get());
+                out.onCompleted();
+                return;
+            }
+        }
         R response;
+        long position;
         try {
             handler.beginRequest();
             response = operation.apply(request);
+            position = handler.awaitPosition();
         } catch (RuntimeException e) {
+            if (reserved) {
+                gate.release();
+            }
             errors.report(where, e);
             out.onError(io.grpc.Status.INTERNAL.withDescription(where + " failed: " + e).asRuntimeException());
             return;
         }
-        long segment = handler.appendSegmentId();
-        if (durability == null || segment < 0) {
+        if (gate.isDurable(position)) {
+            if (reserved) {
+                gate.release();
+            }
             out.onNext(response);
             out.onCompleted();
             return;
         }
-        // Acknowledge only once the backups hold the bytes of this write.
-        durability.whenDurable(segment, handler.appendLength()).whenComplete((done, failure) -> {
+        if (!reserved && !gate.tryReserve()) {
+            out.onNext(busy.get());
+            out.onCompleted();
+            return;
+        }
+        gate.whenDurable(position).whenComplete((done, failure) -> {
+            gate.release();
             if (failure != null) {
                 out.onError(io.grpc.Status.UNAVAILABLE.withDescription(where + ": replication stopped: " + failure)
                         .asRuntimeException());
             } else {
+                gate.learned(position);
                 out.onNext(response);
                 out.onCompleted();
             }

@@ -20,7 +20,13 @@ import java.util.List;
  * resumes from the ready callback, so a slow or stalled client holds at most one batch and the
  * transport's window in this server's memory. A cancelled stream stops at the next batch.
  *
- * <p>Runs on the call's serialized executor (the start and every ready callback), never
+ * <p>With replication, a batch leaves only once the log positions it depends on are durable
+ * ({@link DurabilityGate}): its objects' entries, and the newest removal of any key (a batch
+ * reveals that removed keys are gone). Meanwhile no further batch is built; the batch is sent
+ * from a pool thread when durable, and building resumes there.
+ *
+ * <p>Runs on the call's serialized executor (the start and every ready callback) and, after a
+ * wait for durability, on a pool thread; {@code synchronized} keeps it from running
  * concurrently with itself.
  */
 final class EnumerateCall implements Runnable {
@@ -31,15 +37,19 @@ final class EnumerateCall implements Runnable {
     private final Lease lease;
     private final OpMetrics metrics;
     private final ErrorReporter errors;
+    private final DurabilityGate gate;
     private final ServerCallStreamObserver<EnumerateResponse> out;
     private final long tableId;
     private final int batchObjects;
     private final BatchVisitor visitor = new BatchVisitor();
     private EnumerateCursor cursor;
     private boolean finished;
+    /** A batch is waiting for durability: build no other until it is sent. */
+    private boolean waiting;
 
     EnumerateCall(ObjectManager engine, TabletSet tablets, Lease lease, OpMetrics metrics, ErrorReporter errors,
-                  EnumerateRequest request, ServerCallStreamObserver<EnumerateResponse> out) {
+                  DurabilityGate gate, EnumerateRequest request, ServerCallStreamObserver<EnumerateResponse> out) {
+        this.gate = gate;
         this.engine = engine;
         this.tablets = tablets;
         this.lease = lease;
@@ -56,8 +66,12 @@ final class EnumerateCall implements Runnable {
     }
 
     /** Called in the service method: checks the request, hooks the callbacks, sends what it can. */
-    void start(EnumerateRequest request) {
-        out.setOnCancelHandler(() -> finished = true);
+    synchronized void start(EnumerateRequest request) {
+        out.setOnCancelHandler(() -> {
+            synchronized (this) {
+                finished = true;
+            }
+        });
         String problem = Limits.checkTable(tableId);
         if (problem == null && !request.getCursor().isEmpty() && cursor == null) {
             problem = "cursor is not one this server issued";
@@ -73,9 +87,9 @@ final class EnumerateCall implements Runnable {
 
     /** Sends batches while the stream is ready. */
     @Override
-    public void run() {
+    public synchronized void run() {
         try {
-            while (!finished && !out.isCancelled() && out.isReady()) {
+            while (!finished && !waiting && !out.isCancelled() && out.isReady()) {
                 sendBatch();
             }
         } catch (RuntimeException e) {
@@ -107,6 +121,8 @@ final class EnumerateCall implements Runnable {
         }
         visitor.reset();
         boolean done = fill(ranges);
+        // After the pass: a key it found gone may have gone by a removal not yet durable.
+        long position = Math.max(visitor.maxPosition, engine.newestRemovalPosition());
         EnumerateResponse.Builder response = EnumerateResponse.newBuilder().setStatus(Status.OK)
                 .addAllObjects(visitor.objects).setDone(done);
         if (visitor.lastKey != null) {
@@ -115,10 +131,43 @@ final class EnumerateCall implements Runnable {
         if (cursor != null) {
             response.setCursor(cursor.encode());
         }
+        EnumerateResponse batch = response.build();
+        int objects = visitor.objects.size();
+        if (gate.isDurable(position)) {
+            send(batch, objects, done, start);
+            return;
+        }
+        if (!gate.tryReserve()) {
+            metrics.count(OpMetrics.Op.ENUMERATE, Status.RETRY);
+            end(Status.RETRY, DataHandler.BUSY);
+            return;
+        }
+        waiting = true;
+        gate.whenDurable(position).whenCompleteAsync((ok, failure) -> {
+            gate.release();
+            synchronized (this) {
+                waiting = false;
+                if (finished || out.isCancelled()) {
+                    return;
+                }
+                if (failure != null) {
+                    finished = true;
+                    out.onError(io.grpc.Status.UNAVAILABLE.withDescription("replication stopped: " + failure)
+                            .asRuntimeException());
+                    return;
+                }
+                gate.learned(position);
+                send(batch, objects, done, start);
+            }
+            run();
+        });
+    }
+
+    private void send(EnumerateResponse batch, int objects, boolean done, long startNs) {
         metrics.count(OpMetrics.Op.ENUMERATE, Status.OK);
-        metrics.enumerated(visitor.objects.size());
-        out.onNext(response.build());
-        metrics.time(OpMetrics.Op.ENUMERATE, start, System.nanoTime());
+        metrics.enumerated(objects);
+        out.onNext(batch);
+        metrics.time(OpMetrics.Op.ENUMERATE, startNs, System.nanoTime());
         if (done) {
             finished = true;
             out.onCompleted();
@@ -179,6 +228,8 @@ final class EnumerateCall implements Runnable {
         long bytes;
         int accepted;
         boolean full;
+        /** The latest log position of an object taken into the batch. */
+        long maxPosition;
         long lastHash;
         byte[] lastKey;
 
@@ -187,6 +238,8 @@ final class EnumerateCall implements Runnable {
             bytes = 0;
             full = false;
             lastKey = null;
+            maxPosition = 0;
+            taken = false;
         }
 
         @Override
@@ -194,10 +247,12 @@ final class EnumerateCall implements Runnable {
             long size = key.length + value.length;
             if (full || (bytes > 0 && bytes + size > Limits.ENUMERATE_BATCH_BYTES)) {
                 full = true;
+                taken = false;
                 return;
             }
             bytes += size;
             accepted++;
+            taken = true;
             lastHash = keyHash;
             lastKey = key;
             objects.add(EnumeratedObject.newBuilder()
@@ -206,6 +261,17 @@ final class EnumerateCall implements Runnable {
                     .setVersion(version)
                     .setTimestampSeconds(timestampSeconds)
                     .build());
+        }
+
+        /** Whether the object just visited was taken into the batch (its position then counts). */
+        private boolean taken;
+
+        @Override
+        public void dependsOn(long position) {
+            if (taken && position > maxPosition) {
+                maxPosition = position;
+            }
+            taken = false;
         }
 
         /** Objects to ask the engine for next: about what the remaining byte budget holds. */

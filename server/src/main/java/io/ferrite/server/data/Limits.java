@@ -28,7 +28,33 @@ public final class Limits {
      */
     public static final int MULTI_READ_RESPONSE_BYTES = 16 << 20;
 
+    /**
+     * Most items in one MultiRead, MultiWrite or MultiRemove request; a request with more is
+     * refused whole with INVALID_ARGUMENT (the Java SDK splits larger groups itself, see
+     * {@code ClientOptions.multiOpBatchItems}, which may not exceed this).
+     */
+    public static final int MAX_MULTI_OP_ITEMS = 4_096;
+    /**
+     * Answers that may wait for replication in this server at once (all calls and streams): past
+     * it, mutations are answered RETRY without running and reads that would have to wait are
+     * answered RETRY, until answers drain.
+     */
+    public static final int MAX_DURABILITY_WAITERS = 4_096;
+    /**
+     * Answers one Stream may have waiting for replication beyond its window of
+     * {@link StreamSession#WINDOW} requests: past it (or past {@link #MAX_AWAITING_BYTES_PER_STREAM})
+     * the stream stops pulling requests, so gRPC's flow control pushes back on its client.
+     */
+    public static final int MAX_AWAITING_PER_STREAM = 256;
+    /** Bytes of responses one Stream may hold waiting for replication beyond its window. */
+    public static final long MAX_AWAITING_BYTES_PER_STREAM = 16 << 20;
+
     private Limits() {
+    }
+
+    static String checkItems(int items) {
+        return items > MAX_MULTI_OP_ITEMS
+                ? "request has " + items + " items, over the limit of " + MAX_MULTI_OP_ITEMS + " (split it)" : null;
     }
 
     static String checkTable(long tableId) {

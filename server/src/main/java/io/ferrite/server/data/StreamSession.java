@@ -5,6 +5,8 @@ import io.ferrite.proto.v1.DataResponse;
 import io.ferrite.server.metrics.ErrorReporter;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
 
 /**
  * One multiplexed {@code Stream} call: each request is run as it arrives and answered with its
@@ -17,34 +19,46 @@ import io.grpc.stub.StreamObserver;
  * (no operation set): the client must treat it as malformed. A failure inside the server ends
  * the stream with INTERNAL (the client reopens it); bad input never does.
  *
- * <p>With replication, a request that wrote is answered only once its bytes are on the
- * backups ({@link Durability}); meanwhile the session keeps pulling requests, so writes that
- * arrive in the meantime join the next replication round (group commit). Answers then come
- * from the replication thread as well as the transport's, so every use of the outbound
- * observer and the flow-control fields holds {@link #lock}.
+ * <p>With replication, an answer leaves only once the log position it depends on is durable
+ * ({@link DurabilityGate}): a write's bytes, the entry a read returns, the tombstone behind a
+ * "doesn't exist". Meanwhile the session keeps pulling requests, so writes that arrive in the
+ * meantime join the next replication round (group commit) — but only while it has fewer than
+ * {@link Limits#MAX_AWAITING_PER_STREAM} answers (and {@link Limits#MAX_AWAITING_BYTES_PER_STREAM}
+ * bytes) waiting beyond its window: past that, a waiting answer keeps its window slot until it
+ * leaves, so a client flooding one stream while backups stall is pushed back by gRPC's flow
+ * control instead of growing this server's heap. Every request that may wait holds a slot of
+ * the server-wide {@link DurabilityGate} bound; without one it is answered RETRY (a mutation
+ * before it runs). Answers then come from the replication thread as well as the transport's,
+ * so every use of the outbound observer and the flow-control fields holds {@link #lock}.
  */
 final class StreamSession implements StreamObserver<DataRequest>, Runnable {
     /** Requests pulled from the transport ahead of the responses. */
     static final int WINDOW = 64;
+    /** Answers larger than this are sent from a pool, not from the replication thread that made them durable. */
+    private static final int LARGE_ANSWER_BYTES = 64 << 10;
+    private static final Executor INLINE = Runnable::run;
 
     private final DataHandler handler;
     private final ErrorReporter errors;
-    private final Durability durability;
+    private final DurabilityGate gate;
     private final ServerCallStreamObserver<DataResponse> out;
     private final Object lock = new Object();
-    /** Requests answered while the outbound side was not ready, to pull once it is. */
+    /** Pulls earned while the outbound side was not ready, to make once it is. */
     private int owed;
     private boolean ended;
-    /** Writes waiting for their replication before they are answered. */
-    private int awaitingDurability;
-    /** The client half-closed while writes were waiting: complete after the last answer. */
+    /** Answers waiting for durability. */
+    private int awaiting;
+    /** Of those, the ones that gave their window slot back at once, and their bytes. */
+    private int awaitingExempt;
+    private long awaitingExemptBytes;
+    /** The client half-closed while answers were waiting: complete after the last answer. */
     private boolean completeWhenAnswered;
 
-    StreamSession(DataHandler handler, ErrorReporter errors, Durability durability,
+    StreamSession(DataHandler handler, ErrorReporter errors, DurabilityGate gate,
                   ServerCallStreamObserver<DataResponse> out) {
         this.handler = handler;
         this.errors = errors;
-        this.durability = durability;
+        this.gate = gate;
         this.out = out;
         out.disableAutoRequest();
         out.setOnCancelHandler(() -> {
@@ -63,15 +77,24 @@ final class StreamSession implements StreamObserver<DataRequest>, Runnable {
                 return;
             }
         }
+        boolean reserved = false;
+        if (gate.replicated() && DataHandler.mutates(request)) {
+            reserved = gate.tryReserve();
+            if (!reserved) {
+                answer(DataHandler.busy(request));
+                return;
+            }
+        }
         DataResponse response;
-        long segment;
-        int length;
+        long position;
         try {
             handler.beginRequest();
             response = dispatch(request);
-            segment = handler.appendSegmentId();
-            length = handler.appendLength();
+            position = handler.awaitPosition();
         } catch (RuntimeException e) {
+            if (reserved) {
+                gate.release();
+            }
             errors.report("data.stream", e);
             synchronized (lock) {
                 ended = true;
@@ -80,18 +103,38 @@ final class StreamSession implements StreamObserver<DataRequest>, Runnable {
             }
             return;
         }
-        if (durability == null || segment < 0) {
-            answer(response, true);
+        if (gate.isDurable(position)) {
+            if (reserved) {
+                gate.release();
+            }
+            answer(response);
             return;
         }
-        // Keep pulling while this write's bytes travel to the backups: the next writes join the next round.
+        if (!reserved && !gate.tryReserve()) {
+            answer(DataHandler.busy(request)); // a read: nothing ran that needs undoing
+            return;
+        }
+        await(response, position);
+    }
+
+    /** Holds {@code response} until {@code position} is durable; the caller reserved a gate slot. */
+    private void await(DataResponse response, long position) {
+        int size = response.getSerializedSize();
+        boolean exempt;
         synchronized (lock) {
-            if (!ended) {
-                awaitingDurability++;
-                out.request(1);
+            awaiting++;
+            exempt = awaitingExempt < Limits.MAX_AWAITING_PER_STREAM
+                    && awaitingExemptBytes + size <= Limits.MAX_AWAITING_BYTES_PER_STREAM;
+            if (exempt) {
+                // Keep pulling while these bytes travel to the backups: the next writes join the next round.
+                awaitingExempt++;
+                awaitingExemptBytes += size;
+                pull(1);
             }
         }
-        durability.whenDurable(segment, length).whenComplete((done, failure) -> {
+        Executor sender = size > LARGE_ANSWER_BYTES ? ForkJoinPool.commonPool() : INLINE;
+        gate.whenDurable(position).whenCompleteAsync((done, failure) -> {
+            gate.release();
             if (failure != null) {
                 synchronized (lock) {
                     if (!ended) {
@@ -100,31 +143,59 @@ final class StreamSession implements StreamObserver<DataRequest>, Runnable {
                                 .asRuntimeException());
                     }
                 }
-            } else {
-                answer(response, false);
+                return;
             }
-        });
+            gate.learned(position);
+            answerAwaited(response, exempt, size);
+        }, sender);
     }
 
-    /** Sends a response; {@code pull} asks for the next request (unless it was asked for already). */
-    private void answer(DataResponse response, boolean pull) {
+    /** Sends an answer that did not wait, and earns the next pull. */
+    private void answer(DataResponse response) {
         synchronized (lock) {
             if (ended) {
                 return;
             }
             out.onNext(response);
-            if (!pull) {
-                if (--awaitingDurability == 0 && completeWhenAnswered) {
-                    ended = true;
-                    out.onCompleted();
-                }
+            pull(1);
+        }
+    }
+
+    /** Sends an answer that waited for durability; one that kept its window slot gives it back now. */
+    private void answerAwaited(DataResponse response, boolean exempt, int size) {
+        synchronized (lock) {
+            awaiting--;
+            if (exempt) {
+                awaitingExempt--;
+                awaitingExemptBytes -= size;
+            }
+            if (ended) {
                 return;
             }
-            if (out.isReady()) {
-                out.request(1);
-            } else {
-                owed++;
+            out.onNext(response);
+            if (!exempt) {
+                pull(1);
             }
+            if (awaiting == 0 && completeWhenAnswered) {
+                ended = true;
+                out.onCompleted();
+            }
+        }
+    }
+
+    /** Asks for {@code n} more requests now if the outbound side is ready, else once it is. Holds the lock. */
+    private void pull(int n) {
+        owed += n;
+        if (!ended && out.isReady()) {
+            out.request(owed);
+            owed = 0;
+        }
+    }
+
+    /** Answers waiting for durability on this stream (tests, gauges). */
+    int awaiting() {
+        synchronized (lock) {
+            return awaiting;
         }
     }
 
@@ -167,7 +238,7 @@ final class StreamSession implements StreamObserver<DataRequest>, Runnable {
     @Override
     public void onCompleted() {
         synchronized (lock) {
-            if (!ended && awaitingDurability > 0) {
+            if (!ended && awaiting > 0) {
                 completeWhenAnswered = true;
             } else if (!ended) {
                 ended = true;

@@ -47,6 +47,11 @@ public final class OpMetrics {
                 .description("Objects sent by Enumerate streams").register(registry);
     }
 
+    /** The registry these meters live in (the data service adds its gauges there). */
+    public MeterRegistry registry() {
+        return registry;
+    }
+
     /** Records one call's latency, measured from {@code startNs} ({@link System#nanoTime()}) to {@code endNs}. */
     public void time(Op op, long startNs, long endNs) {
         timers[op.ordinal()].record(endNs - startNs, TimeUnit.NANOSECONDS);

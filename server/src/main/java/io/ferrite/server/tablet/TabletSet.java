@@ -54,6 +54,16 @@ public final class TabletSet implements TabletOwnership {
         return i >= 0 && s.tableIds[i] == tableId && Long.compareUnsigned(keyHash, s.ends[i]) <= 0;
     }
 
+    /**
+     * This set as the engine's {@link TabletOwnership}, owning nothing while {@code serving} (the
+     * lease) is false. The engine asks it under its append lock, so a write racing a lost lease
+     * or a drop ({@link #removeTable} or {@link #clear} first, then the engine's
+     * {@code dropTable}) is applied before the drop or refused, never left behind (I10).
+     */
+    public TabletOwnership whileServing(java.util.function.BooleanSupplier serving) {
+        return (tableId, keyHash) -> serving.getAsBoolean() && owns(tableId, keyHash);
+    }
+
     /** Index of the last range whose (table, start) is at or before (tableId, hash); -1 if none. */
     private static int floor(Snapshot s, long tableId, long hash) {
         int low = 0;
