@@ -143,6 +143,7 @@ public final class BackupService implements Agent, AutoCloseable {
     private final AtomicLong reconciliations = new AtomicLong();
     private volatile boolean running = true;
     private volatile boolean withholding;
+    private volatile boolean droppingFrees;
 
     /**
      * Subscribes and starts polling on a thread of its own, without reconciliation.
@@ -449,6 +450,9 @@ public final class BackupService implements Agent, AutoCloseable {
 
     private void onFree(DirectBuffer buffer, int body, int blockLength, int version) {
         free.wrap(buffer, body, blockLength, version);
+        if (droppingFrees) {
+            return;
+        }
         store.free(free.masterId(), free.segmentId());
     }
 
@@ -524,6 +528,14 @@ public final class BackupService implements Agent, AutoCloseable {
      */
     public void withholdAnswers(boolean on) {
         withholding = on;
+    }
+
+    /**
+     * Fault injection: while on, every FREE is received and ignored, as if it had been lost on
+     * the way (reconciliation must drop the orphans).
+     */
+    public void dropFrees(boolean on) {
+        droppingFrees = on;
     }
 
     /** Replication messages received. */
