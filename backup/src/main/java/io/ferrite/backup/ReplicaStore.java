@@ -30,7 +30,14 @@ import org.slf4j.LoggerFactory;
  * <p>On {@link #load()} (a restart) every buffer and flushed file is mapped again, verified
  * against its certificate, and listed; a replica that fails verification is kept as
  * {@link ReplicaInfo.State#CORRUPT}: reported, never served. Thread-safe (one lock; the work
- * under it is a memory copy).
+ * under it is a memory copy, or a buffer's allocation at open).
+ *
+ * <p>Full or failing disks ({@link StorageHealth}): a buffer's blocks are allocated before it
+ * is mapped ({@link FileSpace}); a failed allocation, flush write or {@code fsync} is counted
+ * and logged once per kind, and new replicas are refused ({@link Outcome#NO_SPACE} or
+ * {@link Outcome#IO_ERROR}) until allocation works again and every failed flush went through
+ * (retried by {@link #onDutyCycle}); the replicas held stay sound and served. Replicas their
+ * masters no longer keep here go by {@link #reconcile}.
  */
 public final class ReplicaStore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaStore.class);
