@@ -219,14 +219,19 @@ public final class BackupService implements Agent, AutoCloseable {
     public int doWork() {
         long nowNs = clock.nanoTime();
         int work = poll();
-        if (nowNs - nextHousekeepingNs >= 0) {
-            nextHousekeepingNs = nowNs + HOUSEKEEPING_INTERVAL_NS;
-            store.onDutyCycle(nowNs);
-        }
-        work += applyAnswers();
-        if (reconcileIntervalNs > 0 && nowNs - nextReconcileNs >= 0) {
-            nextReconcileNs = nowNs + reconcileIntervalNs;
-            work += askMasters(nowNs);
+        try {
+            if (nowNs - nextHousekeepingNs >= 0) {
+                nextHousekeepingNs = nowNs + HOUSEKEEPING_INTERVAL_NS;
+                store.onDutyCycle(nowNs);
+            }
+            work += applyAnswers();
+            if (reconcileIntervalNs > 0 && nowNs - nextReconcileNs >= 0) {
+                nextReconcileNs = nowNs + reconcileIntervalNs;
+                work += askMasters(nowNs);
+            }
+        } catch (RuntimeException e) {
+            // Counted and logged once per kind; the timers moved on, so it does not repeat every cycle.
+            fault("running the store's timers or reconciliation", e);
         }
         return work;
     }
