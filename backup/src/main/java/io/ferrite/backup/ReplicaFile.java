@@ -57,9 +57,24 @@ final class ReplicaFile implements AutoCloseable {
         this.mapped = mapped;
     }
 
-    /** Creates (or truncates) a buffer file for a new replica and maps it. */
+    /**
+     * Creates (or truncates) a buffer file for a new replica, allocates all of its blocks, and
+     * maps it.
+     *
+     * @throws StorageException if the buffer's file system is full or fails (no file is left)
+     */
     static ReplicaFile create(Path path, long masterId, long segmentId, long epoch, int capacity) throws IOException {
-        ReplicaFile file = map(path, HEADER_BYTES + (long) capacity, true);
+        ReplicaFile file;
+        try {
+            file = map(path, HEADER_BYTES + (long) capacity, true);
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(path);
+            } catch (IOException ignored) {
+                // Reported through the allocation failure; a leftover is truncated by the next create.
+            }
+            throw StorageException.of(StorageException.Op.ALLOCATE, "cannot create buffer " + path, e);
+        }
         MemorySegment m = file.mapped;
         m.set(LONG, 8, masterId);
         m.set(LONG, 16, segmentId);
@@ -100,7 +115,9 @@ final class ReplicaFile implements AutoCloseable {
                 : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             if (create) {
                 channel.truncate(0);
-                channel.write(ByteBuffer.allocate(1), size - 1); // sparse file of the full size
+                // Every block allocated now: a sparse file that a full file system cannot back
+                // turns a later store into the mapping into SIGBUS, which kills the process.
+                FileSpace.allocate(path, channel, size);
             }
             return new ReplicaFile(path, arena, channel.map(FileChannel.MapMode.READ_WRITE, 0, size, arena));
         } catch (IOException | RuntimeException e) {
@@ -177,8 +194,35 @@ final class ReplicaFile implements AutoCloseable {
         return SegmentIterator.validate(SegmentMemory.contiguous(certified), segmentId(), certificate);
     }
 
-    /** Writes header and held bytes to {@code target} (through a temporary file) and forces them to disk. */
-    void writeTo(Path target) throws IOException {
+    /** Forces a written file to disk ({@code fsync}); a seam for tests that make it fail. */
+    @FunctionalInterface
+    interface Syncer {
+        void force(FileChannel channel) throws IOException;
+    }
+
+    /**
+     * Allocates the blocks of an existing buffer (one reloaded at start, written by an older
+     * version as a sparse file) so that appends into it cannot fault.
+     *
+     * @throws StorageException if its file system cannot hold it
+     */
+    void allocate() throws StorageException {
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.WRITE)) {
+            FileSpace.allocate(path, channel, mapped.byteSize());
+        } catch (StorageException e) {
+            throw e;
+        } catch (IOException e) {
+            throw StorageException.of(StorageException.Op.ALLOCATE, path + ": cannot open to allocate", e);
+        }
+    }
+
+    /**
+     * Writes header and held bytes to {@code target} (through a temporary file) and forces them
+     * to disk. On failure the temporary file is removed and nothing is at {@code target}.
+     *
+     * @throws StorageException if the write or the {@code fsync} failed (full or failing disk)
+     */
+    void writeTo(Path target, Syncer syncer) throws StorageException {
         Path temporary = target.resolveSibling(target.getFileName() + ".tmp");
         try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE,
                 StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
@@ -186,8 +230,39 @@ final class ReplicaFile implements AutoCloseable {
             while (bytes.hasRemaining()) {
                 out.write(bytes);
             }
-            out.force(true);
+            try {
+                syncer.force(out);
+            } catch (IOException e) {
+                throw new FsyncException(e);
+            }
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(temporary);
+            } catch (IOException ignored) {
+                // The directory failed too; the next attempt truncates the file anyway.
+            }
+            if (e instanceof FsyncException f) {
+                throw StorageException.of(StorageException.Op.FSYNC, temporary + ": fsync failed", (IOException) f.getCause());
+            }
+            throw StorageException.of(StorageException.Op.WRITE, "cannot write " + temporary, e);
         }
+        try {
+            moveInto(temporary, target);
+        } catch (IOException e) {
+            throw StorageException.of(StorageException.Op.WRITE, "cannot rename " + temporary + " to " + target, e);
+        }
+    }
+
+    /** Marks an fsync failure inside {@link #writeTo} (its message says "fsync"). */
+    private static final class FsyncException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        FsyncException(IOException cause) {
+            super(cause);
+        }
+    }
+
+    private static void moveInto(Path temporary, Path target) throws IOException {
         Files.move(temporary, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         try (FileChannel directory = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {

@@ -30,15 +30,26 @@ import org.slf4j.LoggerFactory;
  * <p>On {@link #load()} (a restart) every buffer and flushed file is mapped again, verified
  * against its certificate, and listed; a replica that fails verification is kept as
  * {@link ReplicaInfo.State#CORRUPT}: reported, never served. Thread-safe (one lock; the work
- * under it is a memory copy).
+ * under it is a memory copy, or a buffer's allocation at open).
+ *
+ * <p>Full or failing disks ({@link StorageHealth}): a buffer's blocks are allocated before it
+ * is mapped ({@link FileSpace}); a failed allocation, flush write or {@code fsync} is counted
+ * and logged once per kind, and new replicas are refused ({@link Outcome#NO_SPACE} or
+ * {@link Outcome#IO_ERROR}) until allocation works again and every failed flush went through
+ * (retried by {@link #onDutyCycle}); the replicas held stay sound and served. Replicas their
+ * masters no longer keep here go by {@link #reconcile}.
  */
 public final class ReplicaStore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaStore.class);
     private static final String SUFFIX = ".replica";
+    private static final long FLUSH_RETRY_MIN_NS = TimeUnit.SECONDS.toNanos(1);
+    private static final long FLUSH_RETRY_MAX_NS = TimeUnit.SECONDS.toNanos(30);
 
     /** What an operation did. */
     public enum Outcome {
-        OK, NO_BUFFER_FREE, OUT_OF_ORDER, STALE_EPOCH, TOO_LARGE, UNKNOWN_REPLICA, IO_ERROR
+        OK, NO_BUFFER_FREE, OUT_OF_ORDER, STALE_EPOCH, TOO_LARGE, UNKNOWN_REPLICA, IO_ERROR,
+        /** The store cannot take replicas now: a buffer could not be allocated or a flush is failing. */
+        NO_SPACE
     }
 
     /**
@@ -65,10 +76,16 @@ public final class ReplicaStore implements AutoCloseable {
         SegmentCertificate certificate = new SegmentCertificate(0, 0);
         boolean closed;
         String corruption;
-        /** Found on disk at start (not opened by a master since). */
-        boolean reloaded;
         /** The flusher is writing the buffer out: it, not drop(), releases the buffer. */
         boolean flushing;
+        /** The last flush failed; it is retried at {@link #flushRetryAtNs} (0: not scheduled yet). */
+        boolean flushFailed;
+        int flushAttempts;
+        long flushRetryAtNs;
+        /** When the replica was opened (or claimed) in the store's open order; reconciliation keeps newer ones. */
+        long openSequence;
+        /** A reloaded buffer whose blocks could not be allocated: it takes no more appends. */
+        boolean readOnly;
     }
 
     private final Path bufferDir;
@@ -77,6 +94,12 @@ public final class ReplicaStore implements AutoCloseable {
     private final Map<Key, Replica> replicas = new HashMap<>();
     private final ExecutorService flusher = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().daemon().name("ferrite-backup-flush").factory());
+    private final StorageHealth health = new StorageHealth();
+    /** Replicas whose flush failed and waits for its retry. */
+    private final List<Key> failedFlushes = new ArrayList<>();
+    private ReplicaFile.Syncer syncer = channel -> channel.force(true);
+    private long openSequence;
+    private long orphansDropped;
     private int buffersInUse;
     private long flushedReplicas;
     private long flushedBytes;
@@ -137,7 +160,6 @@ public final class ReplicaStore implements AutoCloseable {
             return;
         }
         Replica replica = new Replica();
-        replica.reloaded = true;
         replica.epoch = file.epoch();
         replica.length = file.length();
         replica.certificate = file.certificate();
@@ -156,8 +178,16 @@ public final class ReplicaStore implements AutoCloseable {
             buffersInUse++;
             if (replica.closed && replica.corruption == null) {
                 scheduleFlush(key, replica);
+            } else if (!replica.closed) {
+                try {
+                    file.allocate(); // a buffer of an older version may be sparse: appends could fault
+                } catch (StorageException e) {
+                    replica.readOnly = true;
+                    health.failed(e);
+                }
             }
         }
+        replica.openSequence = openSequence++;
         replicas.put(key, replica);
     }
 
@@ -170,7 +200,8 @@ public final class ReplicaStore implements AutoCloseable {
                 return new Result(Outcome.STALE_EPOCH, existing.length, certifiedLength(existing), existing.closed);
             }
             if (existing.epoch == epoch && existing.corruption == null) {
-                existing.reloaded = false; // its master claims it again
+                // Its master claims it again (a reloaded replica, or an open resent).
+                existing.openSequence = openSequence++;
                 return new Result(Outcome.OK, existing.length, certifiedLength(existing), existing.closed);
             }
             if (existing.flushing) {
@@ -185,17 +216,26 @@ public final class ReplicaStore implements AutoCloseable {
         if (buffersInUse >= maxBuffers) {
             return new Result(Outcome.NO_BUFFER_FREE, 0, 0, false);
         }
+        Outcome refusal = health.admit();
+        if (refusal != Outcome.OK) {
+            return new Result(refusal, 0, 0, false);
+        }
         try {
             Replica replica = new Replica();
             replica.buffer = ReplicaFile.create(bufferDir.resolve(fileName(masterId, segmentId)), masterId, segmentId,
                     epoch, capacity);
             replica.epoch = epoch;
+            replica.openSequence = openSequence++;
             buffersInUse++;
             replicas.put(key, replica);
+            health.allocated();
             return new Result(Outcome.OK, 0, 0, false);
         } catch (IOException e) {
-            LOG.error("cannot create a buffer for replica {} of master {}: {}", segmentId, masterId, e.toString());
-            return new Result(Outcome.IO_ERROR, 0, 0, false);
+            StorageException failure = StorageException.of(StorageException.Op.ALLOCATE,
+                    "cannot create a buffer for replica " + segmentId + " of master " + masterId, e);
+            health.failed(failure);
+            return new Result(failure.kind() == StorageException.Kind.NO_SPACE ? Outcome.NO_SPACE : Outcome.IO_ERROR,
+                    0, 0, false);
         }
     }
 
@@ -223,11 +263,15 @@ public final class ReplicaStore implements AutoCloseable {
             return new Result(Outcome.TOO_LARGE, replica.length, certifiedLength(replica), false);
         }
         if (end > replica.length) {
+            if (replica.readOnly) {
+                return new Result(Outcome.IO_ERROR, replica.length, certifiedLength(replica), false);
+            }
             int held = replica.length - offset;
             replica.buffer.append(bytes.asSlice(held), count - held);
             replica.length += count - held;
         }
-        if (certificateLength > certifiedLength(replica) && certificateLength <= replica.length && !replica.closed) {
+        if (certificateLength > certifiedLength(replica) && certificateLength <= replica.length && !replica.closed
+                && !replica.readOnly) {
             replica.buffer.certify(certificateLength, certificateChecksum);
             replica.certificate = new SegmentCertificate(certificateLength, certificateChecksum);
         }
@@ -247,8 +291,8 @@ public final class ReplicaStore implements AutoCloseable {
             return new Result(Outcome.UNKNOWN_REPLICA, 0, 0, false);
         }
         if (replica.epoch != epoch) {
-            return new Result(replica.epoch > epoch ? Outcome.STALE_EPOCH : Outcome.UNKNOWN_REPLICA,
-                    replica.length, certifiedLength(replica), replica.closed);
+            return new Result(replica.epoch > epoch ? Outcome.STALE_EPOCH : Outcome.UNKNOWN_REPLICA, replica.length,
+                    certifiedLength(replica), replica.closed);
         }
         if (replica.closed) {
             return new Result(Outcome.OK, replica.length, certifiedLength(replica), true);
@@ -265,53 +309,88 @@ public final class ReplicaStore implements AutoCloseable {
     }
 
     /**
-     * Drops the replicas of {@code masterId} reloaded at start whose segments are no longer in
-     * its log (freed while this backup was down, so their free never arrived). Replicas opened
-     * since are the master's current ones and are kept.
+     * What a live master answered about the replicas it keeps (its {@code ServerStats}).
      *
-     * @param inLog the ids of the segments in the master's log now
-     * @return how many replicas were dropped
+     * @param masterId          the master (the id that answered: same index and generation)
+     * @param fullyReplicated   every segment it needs has its R replicas, closed ones complete
+     * @param highestSegmentId  the highest segment id its sender had seen opened when it answered
+     * @param backupsBySegment  every segment it still needs (in its log, or freed but not yet
+     *                          freed on its backups) and the backups it keeps replicas of it on
      */
-    public synchronized int retainOnly(long masterId, java.util.Set<Long> inLog) {
-        int dropped = 0;
-        for (Map.Entry<Key, Replica> e : new ArrayList<>(replicas.entrySet())) {
-            if (e.getKey().masterId() == masterId && e.getValue().reloaded
-                    && !inLog.contains(e.getKey().segmentId())) {
-                drop(e.getKey(), e.getValue());
-                dropped++;
-            }
-        }
-        return dropped;
+    public record MasterReplicas(long masterId, boolean fullyReplicated, long highestSegmentId,
+                                 Map<Long, java.util.Set<Long>> backupsBySegment) {
     }
 
     /**
-     * Drops every replica of {@code masterId} still as it was reloaded (its master has not
-     * claimed it since): once the master holds its full replication factor on other backups,
-     * these copies are redundant, and nobody would ever free them. CORRUPT ones stay, listed,
-     * as evidence, until their master frees the segment ({@link #retainOnly}).
+     * The store's open counter: every replica opened, claimed again, or reloaded from now on
+     * has an open sequence at least this. Read before asking a master, and given to
+     * {@link #reconcile} with its answer.
+     */
+    public synchronized long openSequence() {
+        return openSequence;
+    }
+
+    /**
+     * Drops the replicas of {@code answer}'s master that it no longer keeps here: frees that
+     * never arrived (lost on the way, or sent while this backup was down) and replicas it
+     * replaced elsewhere (after timeouts, or while this server was down and restarted). A
+     * replica (M, S) goes only if all of these hold:
+     * <ul>
+     *   <li>it was opened before the question was asked ({@code openedBefore}): a replica opened
+     *       (or claimed again) since may be newer than the answer;</li>
+     *   <li>S is at most the answer's {@code highestSegmentId} (a higher one was opened after the
+     *       master answered);</li>
+     *   <li>the answer does not list this server for S, under this id or a previous generation
+     *       of it (same index: the master has not yet noticed the restart, and counts this copy);</li>
+     *   <li>and either S is not among the segments the master needs (freed), or the master
+     *       reports its log fully replicated and the replica is sound (so its R copies elsewhere
+     *       are complete; a CORRUPT one stays, listed, as evidence until S leaves the log).</li>
+     * </ul>
+     * The caller checks that the master is UP: replicas of a crashed master are kept for recovery.
      *
+     * @param selfId       this server's id now
+     * @param openedBefore {@link #openSequence()} read before the question was sent
      * @return how many replicas were dropped
      */
-    public synchronized int dropReloaded(long masterId) {
+    public synchronized int reconcile(MasterReplicas answer, long selfId, long openedBefore) {
         int dropped = 0;
         for (Map.Entry<Key, Replica> e : new ArrayList<>(replicas.entrySet())) {
-            if (e.getKey().masterId() == masterId && e.getValue().reloaded && e.getValue().corruption == null) {
-                drop(e.getKey(), e.getValue());
+            Key key = e.getKey();
+            Replica replica = e.getValue();
+            if (key.masterId() != answer.masterId() || replica.openSequence >= openedBefore
+                    || key.segmentId() > answer.highestSegmentId()) {
+                continue;
+            }
+            java.util.Set<Long> holders = answer.backupsBySegment().get(key.segmentId());
+            boolean orphan;
+            if (holders == null) {
+                orphan = true; // freed: its FREE never came
+            } else {
+                boolean here = false;
+                for (long holder : holders) {
+                    here |= holder >>> 32 == selfId >>> 32;
+                }
+                orphan = !here && answer.fullyReplicated() && replica.corruption == null;
+            }
+            if (orphan) {
+                drop(key, replica);
                 dropped++;
             }
         }
+        orphansDropped += dropped;
         return dropped;
     }
 
-    /** Masters of which this store holds sound replicas as they were reloaded (not claimed since). */
-    public synchronized java.util.Set<Long> reloadedMasters() {
+    /** Masters of which this store holds replicas, ascending. */
+    public synchronized java.util.Set<Long> masters() {
         java.util.Set<Long> masters = new java.util.TreeSet<>();
-        replicas.forEach((key, replica) -> {
-            if (replica.reloaded && replica.corruption == null) {
-                masters.add(key.masterId());
-            }
-        });
+        replicas.keySet().forEach(key -> masters.add(key.masterId()));
         return masters;
+    }
+
+    /** Replicas dropped by {@link #reconcile} (their masters no longer kept them here). */
+    public synchronized long orphansDropped() {
+        return orphansDropped;
     }
 
     /** Drops a replica its master freed (or one replaced by a higher epoch). */
@@ -327,6 +406,11 @@ public final class ReplicaStore implements AutoCloseable {
 
     private void drop(Key key, Replica replica) {
         replicas.remove(key);
+        if (replica.flushFailed) {
+            replica.flushFailed = false;
+            failedFlushes.remove(key);
+            health.flushRecovered();
+        }
         if (replica.buffer != null && !replica.flushing) {
             Path path = replica.buffer.path();
             replica.buffer.close();
@@ -358,31 +442,47 @@ public final class ReplicaStore implements AutoCloseable {
     /**
      * Writes a closed replica to the backup directory and forces it, outside the store's lock
      * (appends of other replicas go on meanwhile), then releases its buffer. A replica freed
-     * during the write leaves its buffer to this method, which then deletes both files.
+     * during the write leaves its buffer to this method, which then deletes both files. A
+     * failed write or {@code fsync} keeps the replica in its buffer (still served, still
+     * reported), is counted and retried with a growing delay by {@link #onDutyCycle}, and
+     * stops new replicas meanwhile; nothing the flusher meets ends its thread.
      */
     private void flush(Key key, Replica replica) {
         ReplicaFile buffer;
         synchronized (this) {
-            if (replicas.get(key) != replica || replica.buffer == null) {
+            if (replicas.get(key) != replica || replica.buffer == null || replica.flushing) {
                 return; // freed or replaced meanwhile
             }
             buffer = replica.buffer;
             replica.flushing = true;
         }
         Path target = backupDir.resolve(fileName(key.masterId(), key.segmentId()));
-        IOException failure = null;
+        StorageException failure = null;
         try {
-            buffer.writeTo(target); // a closed replica's bytes no longer change
-        } catch (IOException e) {
+            buffer.writeTo(target, syncer); // a closed replica's bytes no longer change
+        } catch (StorageException e) {
             failure = e;
+        } catch (RuntimeException | Error e) {
+            failure = new StorageException(StorageException.Op.WRITE, StorageException.Kind.IO,
+                    "flush of " + target + " failed: " + e, e);
         }
         synchronized (this) {
             replica.flushing = false;
             boolean dropped = replicas.get(key) != replica;
             if (failure != null && !dropped) {
-                LOG.error("flush of replica {} of master {} to {} failed (kept in its buffer): {}", key.segmentId(),
-                        key.masterId(), target, failure.toString());
+                health.flushFailed(failure, !replica.flushFailed);
+                if (!replica.flushFailed) {
+                    replica.flushFailed = true;
+                    failedFlushes.add(key);
+                }
+                replica.flushAttempts++;
+                replica.flushRetryAtNs = 0; // the next duty cycle sets the retry time
                 return;
+            }
+            if (replica.flushFailed) {
+                replica.flushFailed = false;
+                failedFlushes.remove(key);
+                health.flushRecovered();
             }
             if (dropped) {
                 deleteQuietly(target);
@@ -397,6 +497,60 @@ public final class ReplicaStore implements AutoCloseable {
             buffersInUse--;
             deleteQuietly(bufferPath);
         }
+    }
+
+    /**
+     * Time moves on (the backup's duty cycle, with its clock): lets a failed allocation be tried
+     * again after {@link StorageHealth#ALLOCATION_RETRY_NS}, and flushes that failed again after
+     * 1 s, doubling to 30 s.
+     */
+    public synchronized void onDutyCycle(long nowNs) {
+        health.tick(nowNs);
+        for (int i = 0; i < failedFlushes.size(); i++) {
+            Key key = failedFlushes.get(i);
+            Replica replica = replicas.get(key);
+            if (replica == null || replica.flushing) {
+                continue;
+            }
+            if (replica.flushRetryAtNs == 0) {
+                long delayNs = Math.min(FLUSH_RETRY_MAX_NS,
+                        FLUSH_RETRY_MIN_NS << Math.min(5, Math.max(0, replica.flushAttempts - 1)));
+                replica.flushRetryAtNs = nowNs + delayNs;
+            } else if (nowNs - replica.flushRetryAtNs >= 0) {
+                replica.flushRetryAtNs = Long.MAX_VALUE; // queued; the flush sets it again if it fails
+                scheduleFlush(key, replica);
+            }
+        }
+    }
+
+    /** Replaces how flushed files are forced to disk (tests make it fail). */
+    synchronized void syncer(ReplicaFile.Syncer replacement) {
+        this.syncer = replacement;
+    }
+
+    /** Whether new replicas are refused because the store cannot store them now. */
+    public synchronized boolean refusingReplicas() {
+        return health.refusing();
+    }
+
+    /** Buffer allocations that failed (full or failing buffer file system). */
+    public synchronized long allocationFailures() {
+        return health.failures(StorageException.Op.ALLOCATE);
+    }
+
+    /** Flush writes (or renames) that failed. */
+    public synchronized long flushFailures() {
+        return health.failures(StorageException.Op.WRITE);
+    }
+
+    /** Flush {@code fsync}s that failed. */
+    public synchronized long fsyncFailures() {
+        return health.failures(StorageException.Op.FSYNC);
+    }
+
+    /** Closed replicas whose flush failed and waits for a retry (kept in their buffers meanwhile). */
+    public synchronized int failingFlushes() {
+        return health.failingFlushes();
     }
 
     /** Every replica held, ordered by master and segment. */

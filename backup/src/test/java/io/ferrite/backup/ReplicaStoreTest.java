@@ -107,16 +107,21 @@ class ReplicaStoreTest {
     }
 
     /**
-     * After a restart, reloaded replicas of a master that its master did not claim again go with
-     * {@code dropReloaded}, releasing their buffers; a claimed one (reopened at its epoch) and a
-     * corrupt one stay, and another master's are untouched.
+     * After a restart, reconciliation with a master that keeps its log fully replicated
+     * elsewhere drops the reloaded replicas it does not list here (releasing their buffers); one
+     * it claimed again since the question (reopened at its epoch), one it lists under a previous
+     * generation of this server, a corrupt one, one above the answer's highest segment, and
+     * another master's all stay. A freed segment (not listed at all) goes even while the log is
+     * not fully replicated.
      */
     @Test
-    void dropReloadedTakesOnlyUnclaimedSoundReplicasOfThatMaster() throws IOException {
+    void reconciliationDropsOnlyWhatTheMasterNoLongerKeepsHere() throws IOException {
         Random random = new Random(SEED);
         long other = MASTER + (1L << 32);
+        long self = 9L << 32 | 2;
+        long pastSelf = 9L << 32 | 1;
         try (ReplicaStore store = store(8)) {
-            for (long segment = 1; segment <= 3; segment++) {
+            for (long segment = 1; segment <= 6; segment++) {
                 byte[] bytes = segment(segment, 5, random);
                 assertThat(store.open(MASTER, segment, 1, CAPACITY).ok()).isTrue();
                 assertThat(append(store, segment, 1, 0, bytes, 0, bytes.length, certificate(segment, bytes)).ok())
@@ -129,16 +134,27 @@ class ReplicaStoreTest {
         byte[] file = Files.readAllBytes(damaged);
         file[ReplicaStore.FILE_HEADER_BYTES + 40] ^= 0x5A;
         Files.write(damaged, file);
-        try (ReplicaStore restarted = store(4)) {
+        long elsewhere = 5L << 32 | 1;
+        try (ReplicaStore restarted = store(8)) {
             restarted.load();
-            assertThat(restarted.reloadedMasters()).containsExactlyInAnyOrder(MASTER, other);
-            assertThat(restarted.open(MASTER, 1, 1, CAPACITY).ok()).as("segment 1 claimed again").isTrue();
-            assertThat(restarted.dropReloaded(MASTER)).as("only segment 2").isEqualTo(1);
+            assertThat(restarted.masters()).containsExactlyInAnyOrder(MASTER, other);
+            long askedAt = restarted.openSequence();
+            assertThat(restarted.open(MASTER, 1, 1, CAPACITY).ok()).as("segment 1 claimed after the question").isTrue();
+            // Segment 5 freed (absent), 6 above the answer's highest; 4 listed on a past self.
+            java.util.Map<Long, java.util.Set<Long>> held = java.util.Map.of(1L, java.util.Set.of(elsewhere),
+                    2L, java.util.Set.of(elsewhere), 3L, java.util.Set.of(elsewhere), 4L, java.util.Set.of(pastSelf));
+            ReplicaStore.MasterReplicas notFull = new ReplicaStore.MasterReplicas(MASTER, false, 5, held);
+            assertThat(restarted.reconcile(notFull, self, askedAt)).as("only the freed segment 5").isEqualTo(1);
+            ReplicaStore.MasterReplicas full = new ReplicaStore.MasterReplicas(MASTER, true, 5, held);
+            assertThat(restarted.reconcile(full, self, askedAt)).as("then segment 2").isEqualTo(1);
             assertThat(restarted.list(MASTER)).extracting(ReplicaInfo::segmentId, ReplicaInfo::state)
                     .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple(1L, ReplicaInfo.State.BUFFERED),
-                            org.assertj.core.groups.Tuple.tuple(3L, ReplicaInfo.State.CORRUPT));
-            assertThat(restarted.reloadedMasters()).containsExactly(other);
-            assertThat(restarted.open(MASTER, 4, 1, CAPACITY).ok()).as("segment 2's buffer was released").isTrue();
+                            org.assertj.core.groups.Tuple.tuple(3L, ReplicaInfo.State.CORRUPT),
+                            org.assertj.core.groups.Tuple.tuple(4L, ReplicaInfo.State.BUFFERED),
+                            org.assertj.core.groups.Tuple.tuple(6L, ReplicaInfo.State.BUFFERED));
+            assertThat(restarted.list(other)).hasSize(1);
+            assertThat(restarted.orphansDropped()).isEqualTo(2);
+            assertThat(restarted.buffersInUse()).as("the dropped ones' buffers were released").isEqualTo(5);
         }
     }
 

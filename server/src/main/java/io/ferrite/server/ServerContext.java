@@ -47,6 +47,7 @@ public final class ServerContext {
     public static final String BACKUP_BUFFER_DIR = "backup-buffer-dir";
     public static final String BACKUP_DIR = "backup-dir";
     public static final String BACKUP_BUFFERS = "backup-buffers";
+    public static final String BACKUP_RECONCILE_INTERVAL_MS = "backup-reconcile-interval-ms";
     public static final String AERON_DIR = "aeron-dir";
     public static final String AERON_DRIVER = "aeron-driver";
     public static final String REPLICATION_TERM_LENGTH = "replication-term-length";
@@ -58,7 +59,7 @@ public final class ServerContext {
             ADVERTISED_ADDRESS, MEMORY, MEMORY_BACKEND, PMEM_DIR, DATA_DIR, SEGMENT_SIZE, CLEANER_THREADS,
             SERVER_NAME, FAILURE_DOMAIN, METRICS_PORT, SESSION_TIMEOUT_MS, CONNECTION_TIMEOUT_MS, DATA_EXECUTOR,
             RPC_THREADS, SHUTDOWN_GRACE_MS, REPLICAS, BACKUP, REPLICATION_PORT, BACKUP_BUFFER_DIR, BACKUP_DIR,
-            BACKUP_BUFFERS, AERON_DIR, AERON_DRIVER, REPLICATION_TERM_LENGTH, REPLICATION_MTU, REPLICATION_IPC);
+            BACKUP_BUFFERS, BACKUP_RECONCILE_INTERVAL_MS, AERON_DIR, AERON_DRIVER, REPLICATION_TERM_LENGTH, REPLICATION_MTU, REPLICATION_IPC);
     /** Replica buffers a backup holds at once by default (each one segment, memory-mapped). */
     public static final int DEFAULT_BACKUP_BUFFERS = 32;
 
@@ -120,6 +121,7 @@ public final class ServerContext {
     private Path backupBufferDir;
     private Path backupDir;
     private int backupBuffers = DEFAULT_BACKUP_BUFFERS;
+    private long backupReconcileIntervalMs = io.ferrite.backup.BackupService.DEFAULT_RECONCILE_INTERVAL_MS;
     private Path aeronDir;
     private boolean externalDriver;
     private long replicationTermLength = io.ferrite.server.replication.AeronTransport.DEFAULT_TERM_LENGTH;
@@ -167,6 +169,8 @@ public final class ServerContext {
         c.backupBufferDir = optionalPath(settings.string(BACKUP_BUFFER_DIR, null));
         c.backupDir = optionalPath(settings.string(BACKUP_DIR, null));
         c.backupBuffers = settings.integer(BACKUP_BUFFERS, c.backupBuffers);
+        c.backupReconcileIntervalMs = settings.integer(BACKUP_RECONCILE_INTERVAL_MS,
+                (int) c.backupReconcileIntervalMs);
         c.aeronDir = optionalPath(settings.string(AERON_DIR, null));
         c.externalDriver = settings.choice(AERON_DRIVER, "embedded", "embedded", "external").equals("external");
         c.replicationTermLength = settings.size(REPLICATION_TERM_LENGTH, c.replicationTermLength);
@@ -229,6 +233,10 @@ public final class ServerContext {
         checkPort(REPLICATION_PORT, replicationPort, 0, "0 = any free UDP port");
         if (backupBuffers < 1 || backupBuffers > 65_536) {
             throw new IllegalArgumentException(BACKUP_BUFFERS + ": " + backupBuffers + " is outside 1..65536");
+        }
+        if (backupReconcileIntervalMs < 100 || backupReconcileIntervalMs > 600_000) {
+            throw new IllegalArgumentException(BACKUP_RECONCILE_INTERVAL_MS + ": " + backupReconcileIntervalMs
+                    + " is outside 100..600000");
         }
         if (replicationTermLength > Integer.MAX_VALUE || replicationMtu > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(replicationTermLength > Integer.MAX_VALUE
@@ -340,6 +348,16 @@ public final class ServerContext {
 
     public ServerContext backupBuffers(int count) {
         this.backupBuffers = count;
+        return this;
+    }
+
+    /** How often a backup reconciles its replicas with their masters (drops lost frees). */
+    public long backupReconcileIntervalMs() {
+        return backupReconcileIntervalMs;
+    }
+
+    public ServerContext backupReconcileIntervalMs(long intervalMs) {
+        this.backupReconcileIntervalMs = intervalMs;
         return this;
     }
 

@@ -129,7 +129,13 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
                 try {
                     var placement = m.placement().get(PLACEMENT_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
                     response.setLogFullyReplicated(placement.fullyReplicated())
-                            .addAllReplicaBackupIds(placement.backups());
+                            .addAllReplicaBackupIds(placement.backups())
+                            .setHighestSegmentId(placement.highestSegmentId())
+                            .setPlacementKnown(true);
+                    placement.replicasBySegment().entrySet().stream()
+                            .sorted(java.util.Map.Entry.comparingByKey())
+                            .forEach(e -> response.addSegmentReplicas(io.ferrite.proto.v1.SegmentReplicas.newBuilder()
+                                    .setSegmentId(e.getKey()).addAllBackupIds(e.getValue())));
                 } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                     // The sender thread did not answer: report the log as not fully replicated.
                 } catch (InterruptedException e) {

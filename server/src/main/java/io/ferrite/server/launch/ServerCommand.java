@@ -114,6 +114,11 @@ public final class ServerCommand implements Callable<Integer> {
             description = "Replica buffers held at once; further opens are refused (default: 32).")
     String backupBuffers;
 
+    @Option(names = "--backup-reconcile-interval-ms", paramLabel = "MS",
+            description = "How often a backup asks the masters of its replicas which ones they still keep on it,"
+                + " and drops the others (lost frees, replaced replicas) (default: 3000).")
+    String backupReconcileIntervalMs;
+
     @Option(names = "--aeron-dir", paramLabel = "DIR",
             description = "Directory of the embedded Aeron media driver (default: /dev/shm/ferrite-aeron-CLUSTER-PID-N).")
     String aeronDir;

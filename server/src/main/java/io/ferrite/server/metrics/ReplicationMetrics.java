@@ -47,6 +47,24 @@ public final class ReplicationMetrics {
                     .description("Replication messages refused").register(registry);
             FunctionCounter.builder("ferrite.backup.flushed", backup, b -> b.store().flushedBytes()).baseUnit("bytes")
                     .description("Replica bytes written to disk").register(registry);
+            FunctionCounter.builder("ferrite.backup.storage.failures", backup, b -> b.store().allocationFailures())
+                    .tag("op", "allocate").description("Replica buffer allocations that failed (full or failing file"
+                            + " system)").register(registry);
+            FunctionCounter.builder("ferrite.backup.storage.failures", backup, b -> b.store().flushFailures())
+                    .tag("op", "write").description("Replica flush writes that failed (retried)").register(registry);
+            FunctionCounter.builder("ferrite.backup.storage.failures", backup, b -> b.store().fsyncFailures())
+                    .tag("op", "fsync").description("Replica flush fsyncs that failed (retried)").register(registry);
+            Gauge.builder("ferrite.backup.refusing", backup, b -> b.store().refusingReplicas() ? 1 : 0)
+                    .description("1 while the backup refuses new replicas because it cannot store them").register(registry);
+            Gauge.builder("ferrite.backup.flushes.failing", backup, b -> b.store().failingFlushes())
+                    .description("Closed replicas whose flush failed, kept in their buffers until a retry works")
+                    .register(registry);
+            FunctionCounter.builder("ferrite.backup.orphans.dropped", backup, b -> b.store().orphansDropped())
+                    .description("Replicas dropped by reconciliation: their masters no longer kept them here (a lost"
+                            + " free, or replaced elsewhere)").register(registry);
+            FunctionCounter.builder("ferrite.backup.faults", backup, BackupService::faults)
+                    .description("Faults while handling replication messages (each message skipped)")
+                    .register(registry);
         }
     }
 }

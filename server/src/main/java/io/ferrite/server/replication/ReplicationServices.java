@@ -10,8 +10,10 @@ import io.ferrite.master.replication.ReplicaManager;
 import io.ferrite.proto.ReplicationStreams;
 import io.ferrite.proto.v1.ControlServiceGrpc;
 import io.ferrite.proto.v1.ReplicationEndpoint;
+import io.ferrite.proto.v1.SegmentReplicas;
 import io.ferrite.proto.v1.ServerInfo;
 import io.ferrite.proto.v1.ServerStatsRequest;
+import io.ferrite.proto.v1.ServerStatsResponse;
 import io.ferrite.proto.v1.ServerStatus;
 import io.ferrite.server.ServerContext;
 import io.ferrite.server.lease.Membership;
@@ -20,7 +22,6 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -52,8 +53,8 @@ public final class ReplicationServices implements AutoCloseable {
     private static final int MESSAGE_OVERHEAD_BYTES = 256;
     /** How long a backup may take to answer before the master resends, then replaces it. */
     public static final Duration ACK_TIMEOUT = Duration.ofMillis(500);
-    /** How often a restarted backup asks the masters of its reloaded replicas whether they still need them. */
-    static final long RECONCILE_INTERVAL_MS = 1_000;
+    /** Longest wait for a master's answer to a reconciliation question. */
+    private static final long RECONCILE_DEADLINE_MS = 10_000;
 
     private final ServerContext context;
     private final LongSupplier selfId;
@@ -63,9 +64,10 @@ public final class ReplicationServices implements AutoCloseable {
     private BackupService backup;
     private ReplicaManager manager;
     private ReplicationEndpoint endpoint;
-    private java.util.concurrent.ScheduledExecutorService reconciler;
-    /** Masters a reconciliation could not reach (warned about once); touched by the reconciler only. */
-    private final java.util.Set<Long> unanswered = new java.util.HashSet<>();
+    /** Asks masters about their replicas for the backup's reconciliation (blocking gRPC, off the agent). */
+    private java.util.concurrent.ExecutorService reconciler;
+    /** A channel per master address asked, closed with the services; touched by the reconciler only. */
+    private final java.util.Map<String, ManagedChannel> masterChannels = new java.util.HashMap<>();
 
     private ReplicationServices(ServerContext context, LongSupplier selfId) {
         this.context = context;
@@ -137,7 +139,12 @@ public final class ReplicationServices implements AutoCloseable {
             advertised.setIpcStream(stream).setDriver(aeron.driverId());
         }
         endpoint = advertised.build();
-        backup = new BackupService(aeron.aeron(), endpoints, store, selfId, this::masterIsLive);
+        reconciler = java.util.concurrent.Executors.newSingleThreadExecutor(
+                Thread.ofPlatform().daemon().name("ferrite-backup-reconcile").factory());
+        backup = new BackupService(aeron.aeron(), endpoints, store, selfId, this::masterIsLive, this::askMaster,
+                TimeUnit.MILLISECONDS.toNanos(context.backupReconcileIntervalMs()),
+                new org.agrona.concurrent.SystemNanoClock())
+                .start(Thread.ofPlatform().daemon().factory());
     }
 
     /**
@@ -162,20 +169,14 @@ public final class ReplicationServices implements AutoCloseable {
     }
 
     /**
-     * The server has a membership: placement and admission can read the cluster. After a
-     * restart, reconciles the reloaded replicas with their masters (see {@link #reconcileReloaded}).
+     * The server has a membership: placement, admission and the backup's reconciliation can
+     * read the cluster.
      */
     public void joined(Membership joined) {
         this.membership = joined;
         if (manager != null) {
             // While the lease is not valid the cluster view is stale: replicas are not judged by it.
             manager.viewTrusted(() -> joined.lease().state() == io.ferrite.server.lease.Lease.State.VALID);
-        }
-        if (store != null && !store.reloadedMasters().isEmpty()) {
-            reconciler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-                    Thread.ofPlatform().daemon().name("ferrite-backup-reconcile").factory());
-            reconciler.scheduleWithFixedDelay(this::reconcileReloaded, RECONCILE_INTERVAL_MS, RECONCILE_INTERVAL_MS,
-                    TimeUnit.MILLISECONDS);
         }
     }
 
@@ -185,61 +186,34 @@ public final class ReplicationServices implements AutoCloseable {
     }
 
     /**
-     * After a restart, for each live master of which replicas were reloaded: drops those of
-     * segments it freed while this backup was down (their frees never came), and once the master
-     * reports its log fully replicated on backups that are not a previous generation of this
-     * server, drops the rest: the master re-replicated them elsewhere when this server left, so
-     * they are redundant, and nobody would ever free them (an open one would hold a buffer for
-     * good). Replicas of masters not UP are kept: crash recovery may need them. Runs every
-     * {@value #RECONCILE_INTERVAL_MS} ms until no reloaded replica of a live master is left.
+     * The backup's question to a master (see {@link BackupService.MasterDirectory}): which
+     * replicas it keeps where, from its {@code ServerStats}, asked on the reconciler thread.
+     * Empty (keep everything) if the master is not UP, if another server answers at its address
+     * (this generation is gone: crash recovery may need its replicas), or if its replication
+     * sender did not answer in time.
      */
-    private void reconcileReloaded() {
-        long self = selfId.getAsLong();
-        if (self == 0) {
-            return; // not registered yet
-        }
-        boolean waiting = false;
-        for (long masterId : store.reloadedMasters()) {
-            Optional<ServerInfo> master = membership.registry().server(ServerId.of(masterId));
+    private java.util.concurrent.CompletableFuture<Optional<ReplicaStore.MasterReplicas>> askMaster(long masterId) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            Membership m = membership;
+            Optional<ServerInfo> master = m == null ? Optional.empty() : m.registry().server(ServerId.of(masterId));
             if (master.isEmpty() || master.get().getStatus() != ServerStatus.UP) {
-                continue; // kept for recovery
+                return Optional.empty(); // kept for recovery
             }
-            ManagedChannel channel = NettyChannelBuilder.forTarget(master.get().getAddress()).usePlaintext().build();
-            try {
-                var stats = ControlServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-                        .serverStats(ServerStatsRequest.getDefaultInstance());
-                if (stats.getServerId() != masterId) {
-                    continue; // another generation answers at that address now: this one is gone
-                }
-                int freed = store.retainOnly(masterId, new HashSet<>(stats.getLogSegmentIdsList()));
-                if (freed > 0) {
-                    LOG.info("backup: dropped {} reloaded replica(s) of master {} that it freed while this server"
-                            + " was down", freed, ServerId.of(masterId));
-                }
-                boolean onPastSelf = stats.getReplicaBackupIdsList().stream()
-                        .anyMatch(b -> b != self && b >>> 32 == self >>> 32);
-                if (stats.getLogFullyReplicated() && !onPastSelf) {
-                    int redundant = store.dropReloaded(masterId);
-                    if (redundant > 0) {
-                        LOG.info("backup: dropped {} reloaded replica(s) of master {}, which holds its {} replicas"
-                                + " elsewhere now", redundant, ServerId.of(masterId), stats.getReplicas());
-                    }
-                } else {
-                    waiting = true;
-                }
-            } catch (RuntimeException e) {
-                waiting = true;
-                if (unanswered.add(masterId)) { // once per master: the question repeats every interval
-                    LOG.warn("backup: could not ask master {} about its replicas (asking again every {} ms): {}",
-                            ServerId.of(masterId), RECONCILE_INTERVAL_MS, e.toString());
-                }
-            } finally {
-                channel.shutdownNow();
+            ManagedChannel channel = masterChannels.computeIfAbsent(master.get().getAddress(),
+                    a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
+            ServerStatsResponse stats = ControlServiceGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(RECONCILE_DEADLINE_MS, TimeUnit.MILLISECONDS)
+                    .serverStats(ServerStatsRequest.getDefaultInstance());
+            if (stats.getServerId() != masterId || !stats.getPlacementKnown()) {
+                return Optional.empty();
             }
-        }
-        if (!waiting) {
-            reconciler.shutdown();
-        }
+            java.util.Map<Long, java.util.Set<Long>> bySegment = new java.util.HashMap<>();
+            for (SegmentReplicas segment : stats.getSegmentReplicasList()) {
+                bySegment.put(segment.getSegmentId(), java.util.Set.copyOf(segment.getBackupIdsList()));
+            }
+            return Optional.of(new ReplicaStore.MasterReplicas(masterId, stats.getLogFullyReplicated(),
+                    stats.getHighestSegmentId(), bySegment));
+        }, reconciler);
     }
 
     /** Whether the cluster lists a master as up (backups refuse replication from anything else). */
@@ -286,11 +260,17 @@ public final class ReplicationServices implements AutoCloseable {
     /** Stops receiving and sending, then closes the replica store and the transport. */
     @Override
     public void close() {
-        if (reconciler != null) {
-            reconciler.shutdownNow();
-        }
         if (backup != null) {
             backup.close();
+        }
+        if (reconciler != null) {
+            reconciler.shutdownNow();
+            try {
+                reconciler.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            masterChannels.values().forEach(ManagedChannel::shutdownNow);
         }
         if (manager != null) {
             manager.close();
