@@ -48,7 +48,7 @@ class ReplicaStoreSpaceTest {
             // 8 MiB holds seven buffers of 1 MiB + 4 KiB; the eighth open fails.
             byte[][] held = new byte[8][];
             long segment = 1;
-            ReplicaStore.Result result = new ReplicaStore.Result(ReplicaStore.Outcome.OK, 0, false);
+            ReplicaStore.Result result = new ReplicaStore.Result(ReplicaStore.Outcome.OK, 0, 0, false);
             for (; segment <= 8; segment++) {
                 result = segment == 1 ? result : store.open(MASTER, segment, 1, CAPACITY);
                 if (!result.ok()) {

@@ -70,6 +70,11 @@ public final class ReplicationAgent implements Agent {
      * registration or a rejoin by tens of milliseconds.
      */
     static final long NOT_IN_CLUSTER_GRACE_NS = TimeUnit.SECONDS.toNanos(3);
+    /**
+     * How long a backup that refused a replica for lack of room (no buffer free, no space, an
+     * I/O error) is passed over when placing new replicas, unless no other backup is available.
+     */
+    static final long REFUSING_BACKUP_PAUSE_NS = TimeUnit.SECONDS.toNanos(5);
     static final long STATS_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(20);
     static final long FIRST_FAULT_BACKOFF_NS = TimeUnit.MILLISECONDS.toNanos(1);
     static final long MAX_FAULT_BACKOFF_NS = TimeUnit.SECONDS.toNanos(1);
@@ -132,6 +137,8 @@ public final class ReplicationAgent implements Agent {
     private final List<SegmentReplicas.Waiter> unplaced = new ArrayList<>();
     private final List<SegmentReplicas> pendingFrees = new ArrayList<>();
     private final Map<Long, Integer> load = new HashMap<>();
+    /** Backups that refused a replica for lack of room, and until when they are passed over. */
+    private final Map<Long, Long> refusingUntilNs = new HashMap<>();
     private final Set<Class<?>> faultKindsLogged = new HashSet<>();
     private final MessageHeaderDecoder replyHeader = new MessageHeaderDecoder();
     private final ReplicaAckDecoder ack = new ReplicaAckDecoder();
@@ -567,8 +574,10 @@ public final class ReplicationAgent implements Agent {
             if (b.serverId() == self || taken.contains(b.serverId()) || t.excluded.contains(b.serverId())) {
                 continue;
             }
-            // Distinct failure domains first, then the least loaded backup.
-            int score = (domains.contains(b.failureDomain()) ? 1_000_000 : 0) + load.getOrDefault(b.serverId(), 0);
+            // Distinct failure domains first, then backups with room, then the least loaded backup.
+            Long refusing = refusingUntilNs.get(b.serverId());
+            int score = (domains.contains(b.failureDomain()) ? 1_000_000 : 0)
+                    + (refusing != null && nowNs < refusing ? 10_000 : 0) + load.getOrDefault(b.serverId(), 0);
             if (score < bestScore) {
                 best = b;
                 bestScore = score;
@@ -751,7 +760,17 @@ public final class ReplicationAgent implements Agent {
                 return;
             }
         }
-        LOG.warn("segment {}: backup {} refused its replica ({}); placing it elsewhere", segmentId, backupId, reason);
+        if (reason == RejectReason.NO_BUFFER_FREE || reason == RejectReason.NO_SPACE
+                || reason == RejectReason.IO_ERROR) {
+            Long until = refusingUntilNs.put(backupId, nowNs + REFUSING_BACKUP_PAUSE_NS);
+            if (until == null || nowNs >= until) {
+                LOG.warn("backup {} refused a replica of segment {} ({}); placing replicas elsewhere for {} s",
+                        backupId, segmentId, reason, TimeUnit.NANOSECONDS.toSeconds(REFUSING_BACKUP_PAUSE_NS));
+            }
+        } else {
+            LOG.warn("segment {}: backup {} refused its replica ({}); placing it elsewhere", segmentId, backupId,
+                    reason);
+        }
         t.replicas.remove(r);
         dropped(t, r);
     }
