@@ -252,10 +252,13 @@ public final class ReplicationAgent implements Agent {
         if (at < 0 || at != closedCount.get()) {
             return false; // a segment closed since every closed one was last seen complete
         }
-        if (mark != 0 && mark >>> MARK_LENGTH_BITS == segmentId) {
+        // No segment closed since that cycle: the head then is the head now, and every other
+        // segment an entry can be read from is closed, hence complete (a segment the cleaner
+        // freed meanwhile is complete too, its data in survivors that close before it is freed).
+        if (mark >>> MARK_LENGTH_BITS == segmentId) {
             return length <= (mark & MARK_LENGTH_MASK);
         }
-        return complete.containsKey(segmentId);
+        return true;
     }
 
     CompletableFuture<ReplicaManager.Placement> placement() {
@@ -883,11 +886,13 @@ public final class ReplicationAgent implements Agent {
         boolean closedComplete = true;
         boolean awaiting = false;
         SegmentReplicas head = null;
+        int open = 0;
         for (SegmentReplicas t : tracked.values()) {
             if (t.closed) {
                 closedComplete &= t.done;
             } else {
                 head = t;
+                open++;
             }
             if (t.digestLength > 0 && t.order > durableDigestOrder && t.durableLength(factor) >= t.digestLength) {
                 durableDigestOrder = t.order;
@@ -897,12 +902,12 @@ public final class ReplicationAgent implements Agent {
             }
         }
         awaitingAnswers = awaiting;
-        if (!closedComplete) {
-            completeAtClosedCount = -1;
+        if (!closedComplete || open != 1 || !markUsable) {
+            // (Two open segments: a new head whose predecessor's close is not queued yet.)
+            completeAtClosedCount = -1; // readers wait on whenDurable
             return;
         }
-        int headDurable = head == null ? 0 : head.durableLength(factor);
-        headMark = markUsable && head != null ? head.segmentId << MARK_LENGTH_BITS | headDurable : 0;
+        headMark = head.segmentId << MARK_LENGTH_BITS | head.durableLength(factor);
         completeAtClosedCount = closedSeen;
     }
 

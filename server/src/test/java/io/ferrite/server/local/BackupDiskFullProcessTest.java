@@ -86,6 +86,7 @@ class BackupDiskFullProcessTest {
                 probe.awaitSoundCopies(owners, servers, 2, SEED);
                 awaitCertifiedCopies(probe, owners, servers);
                 ClusterProbe.assertReadBack(table, acknowledged, SEED);
+                probe.assertAcknowledgedInCertifiedReplicas(owners, servers, acknowledged, SEED);
             } finally {
                 cluster.stop();
             }

@@ -123,6 +123,7 @@ class BackupProcessTest {
             live.add(restarted);
             probe.awaitSoundCopies(owners, live, 2, SEED);
             ClusterProbe.assertReadBack(table, acknowledged, SEED);
+            probe.assertAcknowledgedInCertifiedReplicas(owners, live, acknowledged, SEED);
         } finally {
             cluster.stop();
         }

@@ -89,6 +89,7 @@ class ReplicationChaosTest {
             live.addAll(backups);
             probe.awaitSoundCopies(owners, live, 2, SEED);
             ClusterProbe.assertReadBack(table, acknowledged, SEED);
+            probe.assertAcknowledgedInCertifiedReplicas(owners, live, acknowledged, SEED);
         } finally {
             cluster.stop();
         }

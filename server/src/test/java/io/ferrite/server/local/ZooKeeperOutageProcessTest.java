@@ -110,6 +110,7 @@ class ZooKeeperOutageProcessTest {
         }
         probe.awaitSoundCopies(servers, servers, 2, SEED);
         ClusterProbe.assertReadBack(table, acknowledged, SEED);
+        probe.assertAcknowledgedInCertifiedReplicas(servers, servers, acknowledged, SEED);
         return batch;
     }
 
