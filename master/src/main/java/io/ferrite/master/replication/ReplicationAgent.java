@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -70,19 +69,12 @@ public final class ReplicationAgent implements Agent {
      * registration or a rejoin by tens of milliseconds.
      */
     static final long NOT_IN_CLUSTER_GRACE_NS = TimeUnit.SECONDS.toNanos(3);
-    /**
-     * How long a backup that refused a replica for lack of room (no buffer free, no space, an
-     * I/O error) is passed over when placing new replicas, unless no other backup is available.
-     */
-    static final long REFUSING_BACKUP_PAUSE_NS = TimeUnit.SECONDS.toNanos(5);
+
     static final long STATS_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(20);
     static final long FIRST_FAULT_BACKOFF_NS = TimeUnit.MILLISECONDS.toNanos(1);
     static final long MAX_FAULT_BACKOFF_NS = TimeUnit.SECONDS.toNanos(1);
     private static final int REPLIES_PER_CYCLE = 64;
     private static final int SYNC_READ_ATTEMPTS = 4;
-    /** A head mark packs a segment id above a 24-bit length. */
-    private static final int MARK_LENGTH_BITS = 24;
-    private static final long MARK_LENGTH_MASK = (1L << MARK_LENGTH_BITS) - 1;
 
     private sealed interface Command {
     }
@@ -105,47 +97,33 @@ public final class ReplicationAgent implements Agent {
     private final ReplicaTransport transport;
     private final ReplicaMessages messages;
     private final LongSupplier selfId;
-    private final Supplier<List<ReplicaManager.Backup>> liveBackups;
-    private final Supplier<String> selfFailureDomain;
+    private final BackupPlacement placement;
     private final java.util.function.BooleanSupplier viewTrusted;
     private final NanoClock clock;
     private final long ackTimeoutNs;
-    private boolean markUsable;
 
     // ---- written by other threads ----
     private final ConcurrentLinkedQueue<Command> commands = new ConcurrentLinkedQueue<>();
-    private final ConcurrentLinkedQueue<SegmentReplicas.Waiter> newWaiters = new ConcurrentLinkedQueue<>();
     /** The newest sync, as a sequence lock: odd while the log's thread writes it. */
     private final AtomicLong syncSequence = new AtomicLong();
     private volatile long syncSegmentId;
     private volatile int syncLength;
     private volatile int syncChecksum;
-    /** Segments closed so far (incremented by the log's thread after queueing the close). */
-    private final AtomicLong closedCount = new AtomicLong();
 
     // ---- published by the agent ----
-    private final ConcurrentHashMap<Long, Boolean> complete = new ConcurrentHashMap<>();
-    /** The closed count at which every closed segment was complete; -1 if one is not. */
-    private volatile long completeAtClosedCount = -1;
-    /** The head's id and durable length (packed), valid while every closed segment is complete. */
-    private volatile long headMark;
+    private final DurabilityTracker durability;
     private volatile boolean awaitingAnswers;
     private volatile ReplicaManager.Stats stats = new ReplicaManager.Stats(0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     // ---- owned by the agent's thread ----
     private final LinkedHashMap<Long, SegmentReplicas> tracked = new LinkedHashMap<>();
-    private final List<SegmentReplicas.Waiter> unplaced = new ArrayList<>();
     private final List<SegmentReplicas> pendingFrees = new ArrayList<>();
-    private final Map<Long, Integer> load = new HashMap<>();
-    /** Backups that refused a replica for lack of room, and until when they are passed over. */
-    private final Map<Long, Long> refusingUntilNs = new HashMap<>();
     private final Set<Class<?>> faultKindsLogged = new HashSet<>();
     private final MessageHeaderDecoder replyHeader = new MessageHeaderDecoder();
     private final ReplicaAckDecoder ack = new ReplicaAckDecoder();
     private final ReplicaRejectDecoder reject = new ReplicaRejectDecoder();
     private final ReplicaTransport.ReplyHandler onReply = this::onReply;
     private long nowNs;
-    private int waiterCount;
     private long openings;
     private long lastOpenedOrder;
     private long durableDigestOrder;
@@ -158,8 +136,6 @@ public final class ReplicationAgent implements Agent {
     private long backPressured;
     private long replicasReplaced;
     private long faults;
-    private long stallNs;
-    private long stallSinceNs;
 
     /**
      * @param factor            replicas per segment (R, at least 1)
@@ -184,11 +160,11 @@ public final class ReplicationAgent implements Agent {
         this.transport = transport;
         this.messages = new ReplicaMessages(maxChunkBytes);
         this.selfId = selfId;
-        this.liveBackups = liveBackups;
-        this.selfFailureDomain = selfFailureDomain;
+        this.placement = new BackupPlacement(selfId, liveBackups, selfFailureDomain);
         this.viewTrusted = viewTrusted;
         this.clock = clock;
         this.ackTimeoutNs = ackTimeoutNs;
+        this.durability = new DurabilityTracker(factor);
     }
 
     /**
@@ -201,7 +177,7 @@ public final class ReplicationAgent implements Agent {
     public ReplicationAgent attach(MasterLog log, EpochManager epochs) {
         this.log = log;
         this.epochs = epochs;
-        this.markUsable = log.segmentCapacityBytes() <= MARK_LENGTH_MASK;
+        durability.segmentCapacity(log.segmentCapacityBytes());
         return this;
     }
 
@@ -213,7 +189,7 @@ public final class ReplicationAgent implements Agent {
     // ---- commands from other threads (the log's, under its append lock, and writers') ----
 
     void segmentOpened(long segmentId) {
-        complete.remove(segmentId);
+        durability.segmentOpened(segmentId);
         commands.add(new Opened(segmentId));
     }
 
@@ -228,7 +204,7 @@ public final class ReplicationAgent implements Agent {
 
     void segmentClosed(long segmentId, SegmentCertificate certificate) {
         commands.add(new Closed(segmentId, certificate));
-        closedCount.incrementAndGet();
+        durability.segmentClosed();
     }
 
     void segmentFreed(long segmentId) {
@@ -236,29 +212,16 @@ public final class ReplicationAgent implements Agent {
     }
 
     boolean replicated(long segmentId) {
-        return complete.containsKey(segmentId);
+        return durability.replicated(segmentId);
     }
 
     CompletableFuture<Void> whenDurable(long segmentId, int length) {
-        CompletableFuture<Void> future = new CompletableFuture<>();
-        newWaiters.add(new SegmentReplicas.Waiter(segmentId, length, future));
-        return future;
+        return durability.whenDurable(segmentId, length);
     }
 
     /** See {@link ReplicaManager#isDurable}. */
     boolean isDurable(long segmentId, int length) {
-        long at = completeAtClosedCount;
-        long mark = headMark;
-        if (at < 0 || at != closedCount.get()) {
-            return false; // a segment closed since every closed one was last seen complete
-        }
-        // No segment closed since that cycle: the head then is the head now, and every other
-        // segment an entry can be read from is closed, hence complete (a segment the cleaner
-        // freed meanwhile is complete too, its data in survivors that close before it is freed).
-        if (mark >>> MARK_LENGTH_BITS == segmentId) {
-            return length <= (mark & MARK_LENGTH_MASK);
-        }
-        return true;
+        return durability.isDurable(segmentId, length);
     }
 
     CompletableFuture<ReplicaManager.Placement> placement() {
@@ -273,7 +236,7 @@ public final class ReplicationAgent implements Agent {
 
     /** Whether a command or waiter is queued (the idle strategy does not park then). */
     boolean hasInput() {
-        return !commands.isEmpty() || !newWaiters.isEmpty();
+        return !commands.isEmpty() || durability.hasNewWaiters();
     }
 
     /** Whether a backup's answer is due (the idle strategy parks only briefly then). */
@@ -293,19 +256,14 @@ public final class ReplicationAgent implements Agent {
             return 0;
         }
         nowNs = clock.nanoTime();
-        long closedSeen = closedCount.get();
+        long closedSeen = durability.closedCount();
         int work = transport.pollReplies(onReply, REPLIES_PER_CYCLE);
         Command command;
         while ((command = commands.poll()) != null) {
             apply(command);
             work++;
         }
-        SegmentReplicas.Waiter waiter;
-        while ((waiter = newWaiters.poll()) != null) {
-            unplaced.add(waiter);
-            waiterCount++;
-            work++;
-        }
+        work += durability.drainNewWaiters();
         applySync();
         if (selfId.getAsLong() == 0) {
             return work; // not registered yet: backups would refuse an unknown master
@@ -324,9 +282,9 @@ public final class ReplicationAgent implements Agent {
         if (previous != null) {
             work += advanceSafely(previous, null);
         }
-        work += completeWaiters();
+        work += durability.completeWaiters(tracked.values(), tracked, log, nowNs);
         work += releaseFrees();
-        publishDurability(closedSeen);
+        publish(closedSeen);
         if (nowNs - lastStatsNs > STATS_INTERVAL_NS) {
             lastStatsNs = nowNs;
             publishStats();
@@ -354,11 +312,9 @@ public final class ReplicationAgent implements Agent {
             }
             case Freed f -> {
                 SegmentReplicas t = tracked.remove(f.segmentId());
-                complete.remove(f.segmentId());
                 if (t != null) {
-                    // Its waiters complete in completeWaiters: the cleaner takes only complete segments.
-                    unplaced.addAll(t.waiters);
-                    t.waiters.clear();
+                    // Its waiters complete at once: the cleaner takes only complete segments.
+                    durability.freed(t);
                     // Freed on the backups only once the digest that omits it is durable (releaseFrees).
                     t.freeAfterDigestOrder = lastOpenedOrder;
                     pendingFrees.add(t);
@@ -466,13 +422,7 @@ public final class ReplicationAgent implements Agent {
 
     /** A replica of {@code t} holds less than before: readers must check again. */
     private void regressDurability(SegmentReplicas t) {
-        complete.remove(t.segmentId);
-        t.done = false;
-        if (t.closed) {
-            completeAtClosedCount = -1;
-        } else {
-            headMark = 0;
-        }
+        durability.regressed(t);
     }
 
     /**
@@ -494,24 +444,23 @@ public final class ReplicationAgent implements Agent {
         boolean successorOpen = next == null || next.openOnAll(factor);
         int work = 0;
         while (t.replicas.size() < factor) {
-            ReplicaManager.Backup target = choose(t);
+            ReplicaManager.Backup target = placement.choose(t, nowNs);
             if (target == null && !t.excluded.isEmpty()) {
                 t.excluded.clear(); // every other backup failed too: try the excluded ones again
-                target = choose(t);
+                target = placement.choose(t, nowNs);
             }
             if (target == null) {
                 break; // no backup available: writes wait; placement retries each cycle
             }
             t.replicas.add(new Replica(target, t.nextEpoch++, MAX_APPENDS_IN_FLIGHT));
-            load.merge(target.serverId(), 1, Integer::sum);
+            placement.placed(target.serverId());
             work++;
         }
         for (int i = 0; i < t.replicas.size(); i++) {
             work += advance(t, t.replicas.get(i), successorOpen);
         }
         if (t.complete(factor)) {
-            complete.putIfAbsent(t.segmentId, Boolean.TRUE);
-            t.done = true;
+            durability.completed(t);
         }
         return work;
     }
@@ -557,38 +506,6 @@ public final class ReplicationAgent implements Agent {
         restartIncomplete(t);
     }
 
-    private ReplicaManager.Backup choose(SegmentReplicas t) {
-        Set<Long> taken = new HashSet<>();
-        Set<String> domains = new HashSet<>();
-        String selfDomain = selfFailureDomain.get();
-        if (!selfDomain.isEmpty()) {
-            domains.add(selfDomain); // a rack that loses the master should not take its copies too
-        }
-        for (Replica r : t.replicas) {
-            taken.add(r.backupId());
-            if (!r.backup.failureDomain().isEmpty()) {
-                domains.add(r.backup.failureDomain());
-            }
-        }
-        long self = selfId.getAsLong();
-        ReplicaManager.Backup best = null;
-        int bestScore = Integer.MAX_VALUE;
-        for (ReplicaManager.Backup b : liveBackups.get()) {
-            if (b.serverId() == self || taken.contains(b.serverId()) || t.excluded.contains(b.serverId())) {
-                continue;
-            }
-            // Distinct failure domains first, then backups with room, then the least loaded backup.
-            Long refusing = refusingUntilNs.get(b.serverId());
-            int score = (domains.contains(b.failureDomain()) ? 1_000_000 : 0)
-                    + (refusing != null && nowNs < refusing ? 10_000 : 0) + load.getOrDefault(b.serverId(), 0);
-            if (score < bestScore) {
-                best = b;
-                bestScore = score;
-            }
-        }
-        return best;
-    }
-
     /**
      * Replaces replicas on backups that left the live set or stopped answering; while the view
      * is not trusted, only forgets the timeouts counted meanwhile.
@@ -603,7 +520,7 @@ public final class ReplicationAgent implements Agent {
             return;
         }
         Set<Long> live = new HashSet<>();
-        for (ReplicaManager.Backup b : liveBackups.get()) {
+        for (ReplicaManager.Backup b : placement.live()) {
             live.add(b.serverId());
         }
         for (SegmentReplicas t : tracked.values()) {
@@ -624,7 +541,7 @@ public final class ReplicationAgent implements Agent {
 
     private void dropped(SegmentReplicas t, Replica r) {
         t.excluded.add(r.backupId());
-        load.merge(r.backupId(), -1, Integer::sum);
+        placement.released(r.backupId());
         replicasReplaced++;
         regressDurability(t);
     }
@@ -765,10 +682,10 @@ public final class ReplicationAgent implements Agent {
         }
         if (reason == RejectReason.NO_BUFFER_FREE || reason == RejectReason.NO_SPACE
                 || reason == RejectReason.IO_ERROR) {
-            Long until = refusingUntilNs.put(backupId, nowNs + REFUSING_BACKUP_PAUSE_NS);
-            if (until == null || nowNs >= until) {
+            if (placement.refusedForRoom(backupId, nowNs)) {
                 LOG.warn("backup {} refused a replica of segment {} ({}); placing replicas elsewhere for {} s",
-                        backupId, segmentId, reason, TimeUnit.NANOSECONDS.toSeconds(REFUSING_BACKUP_PAUSE_NS));
+                        backupId, segmentId, reason,
+                        TimeUnit.NANOSECONDS.toSeconds(BackupPlacement.REFUSING_BACKUP_PAUSE_NS));
             }
         } else {
             LOG.warn("segment {}: backup {} refused its replica ({}); placing it elsewhere", segmentId, backupId,
@@ -779,72 +696,6 @@ public final class ReplicationAgent implements Agent {
     }
 
     // ---- durability ----
-
-    /**
-     * Completes the waiters whose bytes are durable. Each segment keeps its waiters ordered by
-     * length, so a cycle costs a look at each segment's shortest waiter plus the waiters it
-     * completes, however many wait.
-     */
-    private int completeWaiters() {
-        if (waiterCount == 0) {
-            endStall();
-            return 0;
-        }
-        int done = placeWaiters();
-        boolean stalled = false;
-        boolean earlierComplete = true; // every segment before the first incomplete one is complete
-        for (SegmentReplicas t : tracked.values()) {
-            if (earlierComplete && !t.waiters.isEmpty()) {
-                int durable = t.durableLength(factor);
-                while (!t.waiters.isEmpty() && t.waiters.peek().length() <= durable) {
-                    complete(t.waiters.poll());
-                    done++;
-                }
-            }
-            earlierComplete &= t.done || t.complete(factor);
-            stalled |= t.replicas.size() < factor;
-        }
-        if (stalled && waiterCount > 0) {
-            if (stallSinceNs == 0) {
-                stallSinceNs = nowNs;
-            }
-        } else {
-            endStall();
-        }
-        return done;
-    }
-
-    private int placeWaiters() {
-        int done = 0;
-        Iterator<SegmentReplicas.Waiter> it = unplaced.iterator();
-        while (it.hasNext()) {
-            SegmentReplicas.Waiter w = it.next();
-            SegmentReplicas t = tracked.get(w.segmentId());
-            if (t != null) {
-                t.waiters.add(w);
-                it.remove();
-            } else if (!log.containsSegment(w.segmentId())) {
-                // The cleaner freed the segment: its live data is in survivors replicated before the free.
-                it.remove();
-                complete(w);
-                done++;
-            }
-            // else: its Opened command is still queued; placed next cycle
-        }
-        return done;
-    }
-
-    private void endStall() {
-        if (stallSinceNs != 0) {
-            stallNs += nowNs - stallSinceNs;
-            stallSinceNs = 0;
-        }
-    }
-
-    private void complete(SegmentReplicas.Waiter w) {
-        waiterCount--;
-        w.future().complete(null);
-    }
 
     /**
      * Frees on the backups the replicas of segments the cleaner freed, once (I2) a head opened
@@ -870,7 +721,7 @@ public final class ReplicationAgent implements Agent {
             }
             for (Replica r : t.replicas) {
                 sendFree(r, t);
-                load.merge(r.backupId(), -1, Integer::sum);
+                placement.released(r.backupId());
                 freed++;
             }
             it.remove();
@@ -878,22 +729,10 @@ public final class ReplicationAgent implements Agent {
         return freed;
     }
 
-    /**
-     * Publishes what readers check without asking this thread ({@link #isDurable}): the closed
-     * count at which every closed segment is complete, and the head's durable length.
-     */
-    private void publishDurability(long closedSeen) {
-        boolean closedComplete = true;
+    /** Publishes what other threads read: readers' durability, whether an answer is due, the durable digest. */
+    private void publish(long closedSeen) {
         boolean awaiting = false;
-        SegmentReplicas head = null;
-        int open = 0;
         for (SegmentReplicas t : tracked.values()) {
-            if (t.closed) {
-                closedComplete &= t.done;
-            } else {
-                head = t;
-                open++;
-            }
             if (t.digestLength > 0 && t.order > durableDigestOrder && t.durableLength(factor) >= t.digestLength) {
                 durableDigestOrder = t.order;
             }
@@ -902,18 +741,12 @@ public final class ReplicationAgent implements Agent {
             }
         }
         awaitingAnswers = awaiting;
-        if (!closedComplete || open != 1 || !markUsable) {
-            // (Two open segments: a new head whose predecessor's close is not queued yet.)
-            completeAtClosedCount = -1; // readers wait on whenDurable
-            return;
-        }
-        headMark = head.segmentId << MARK_LENGTH_BITS | head.durableLength(factor);
-        completeAtClosedCount = closedSeen;
+        durability.publish(tracked.values(), closedSeen);
     }
 
     private void publishStats() {
         stats = new ReplicaManager.Stats(replicasOpened, bytesSent, messagesSent, backPressured, replicasReplaced,
-                stallNs + (stallSinceNs != 0 ? nowNs - stallSinceNs : 0), tracked.size(), waiterCount, faults);
+                durability.stallNs(nowNs), tracked.size(), durability.waiters(), faults);
     }
 
     /** The replication state, for a failing test's message (agent's thread only). */
@@ -931,27 +764,21 @@ public final class ReplicationAgent implements Agent {
                         .append(" inFlight ").append(r.inFlight()).append(" timeouts ").append(r.timeouts);
             }
         }
-        b.append("\n unplaced waiters ").append(unplaced.size()).append(", pending frees ").append(pendingFrees.size());
+        b.append("\n unplaced waiters ").append(durability.unplaced()).append(", pending frees ").append(pendingFrees.size());
         return b.toString();
     }
 
     /** On the agent's thread as it stops: nothing more will complete the waiters, so they fail. */
     @Override
     public void onClose() {
-        List<SegmentReplicas.Waiter> left = new ArrayList<>(unplaced);
+        List<SegmentReplicas.Waiter> left = new ArrayList<>();
         for (SegmentReplicas t : tracked.values()) {
             left.addAll(t.waiters);
         }
         for (SegmentReplicas t : pendingFrees) {
             left.addAll(t.waiters);
         }
-        SegmentReplicas.Waiter w;
-        while ((w = newWaiters.poll()) != null) {
-            left.add(w);
-        }
-        for (SegmentReplicas.Waiter waiter : left) {
-            waiter.future().completeExceptionally(new IllegalStateException("replication stopped"));
-        }
+        durability.failAll(left);
         Command command;
         while ((command = commands.poll()) != null) {
             if (command instanceof Inspect i) {
