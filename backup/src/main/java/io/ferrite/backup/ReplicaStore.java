@@ -605,6 +605,51 @@ public final class ReplicaStore implements AutoCloseable {
         }
     }
 
+    /** A replica's certified bytes with what certifies them, read in one step. */
+    public record CertifiedReplica(long epoch, boolean closed, io.ferrite.log.SegmentCertificate certificate,
+                                   byte[] bytes) {
+    }
+
+    /**
+     * The certified bytes of a replica with its epoch and certificate, read together (what
+     * recovery reads; {@link #read} gives the bytes alone).
+     *
+     * @return empty if there is no such replica
+     * @throws CorruptReplicaException if the replica failed verification
+     */
+    public Optional<CertifiedReplica> readCertified(long masterId, long segmentId) {
+        long epoch;
+        boolean closed;
+        io.ferrite.log.SegmentCertificate certificate;
+        byte[] bytes;
+        synchronized (this) {
+            Replica replica = replicas.get(new Key(masterId, segmentId));
+            if (replica == null) {
+                return Optional.empty();
+            }
+            epoch = replica.epoch;
+            closed = replica.closed;
+            certificate = replica.certificate;
+            Optional<byte[]> read = read(masterId, segmentId);
+            if (read.isEmpty()) {
+                return Optional.empty();
+            }
+            bytes = read.get();
+        }
+        return Optional.of(new CertifiedReplica(epoch, closed, certificate, bytes));
+    }
+
+    /** Drops every replica of one master (its recovery is done); returns how many. */
+    public synchronized int freeMaster(long masterId) {
+        int freed = 0;
+        for (ReplicaInfo r : list(masterId)) {
+            if (free(masterId, r.segmentId())) {
+                freed++;
+            }
+        }
+        return freed;
+    }
+
     /** Replica buffers in use. */
     public synchronized int buffersInUse() {
         return buffersInUse;

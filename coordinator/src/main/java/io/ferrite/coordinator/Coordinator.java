@@ -1,6 +1,10 @@
 package io.ferrite.coordinator;
 
 import io.ferrite.coordinator.membership.FailureDetector;
+import io.ferrite.coordinator.recovery.GrpcRecoveryRpc;
+import io.ferrite.coordinator.recovery.RecoveryManager;
+import io.ferrite.coordinator.recovery.RecoverySettings;
+import io.ferrite.coordinator.recovery.ZkRecoveryStore;
 import io.ferrite.coordinator.rpc.CoordinatorServiceImpl;
 import io.ferrite.coordinator.rpc.Forwarding;
 import io.ferrite.coordinator.rpc.LeaderForwarder;
@@ -61,6 +65,8 @@ public final class Coordinator implements AutoCloseable {
     private LeaderForwarder forwarder;
     private TableManager tableManager;
     private FailureDetector failureDetector;
+    private GrpcRecoveryRpc recoveryRpc;
+    private RecoveryManager recoveries;
     private ExecutorService rpcExecutor;
     private ScheduledExecutorService leaderExecutor;
     private ScheduledFuture<?> periodic;
@@ -117,6 +123,17 @@ public final class Coordinator implements AutoCloseable {
         tableManager = new TableManager(store, view, masterClients, leadership::isLeader);
         failureDetector = new FailureDetector(client, paths, leaderExecutor, leadership::isLeader);
         view.addListener(failureDetector);
+        recoveryRpc = new GrpcRecoveryRpc(Duration.ofMillis(context.masterRpcTimeoutMs()), Duration.ofMinutes(10));
+        recoveries = new RecoveryManager(new ZkRecoveryStore(client, paths), recoveryRpc, RecoverySettings.defaults(),
+                () -> 0L, leadership::isLeader);
+        view.addListener(new ClusterView.Listener() {
+            @Override
+            public void serverChanged(io.ferrite.proto.v1.ServerInfo server) {
+                if (server.getStatus() == io.ferrite.proto.v1.ServerStatus.CRASHED && leadership.isLeader()) {
+                    leaderExecutor.execute(() -> scanRecoveries());
+                }
+            }
+        });
         forwarder = new LeaderForwarder(leadership, Duration.ofMillis(context.forwardTimeoutMs()));
 
         CoordinatorServiceImpl service = new CoordinatorServiceImpl(context.cluster(), view, store, tableManager,
@@ -177,6 +194,15 @@ public final class Coordinator implements AutoCloseable {
         LOG.info("coordinator {} is now the leader of cluster '{}'", leadership.self, context.cluster());
         failureDetector.start();
         resumePending();
+        scanRecoveries();
+    }
+
+    private void scanRecoveries() {
+        try {
+            recoveries.scan();
+        } catch (RuntimeException e) {
+            LOG.warn("could not look for crashed servers to recover yet: {}", e.toString());
+        }
     }
 
     private void lostLeadership() {
@@ -188,6 +214,7 @@ public final class Coordinator implements AutoCloseable {
         if (!closed && leadership.isLeader()) {
             failureDetector.scan();
             resumePending();
+            scanRecoveries();
         }
     }
 
@@ -197,6 +224,11 @@ public final class Coordinator implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("could not finish pending table work yet: {}", e.toString());
         }
+    }
+
+    /** The recoveries this coordinator runs as leader. */
+    public RecoveryManager recoveries() {
+        return recoveries;
     }
 
     /** This coordinator's {@code host:port}, as announced to the cluster. */
@@ -261,6 +293,12 @@ public final class Coordinator implements AutoCloseable {
         }
         if (failureDetector != null) {
             failureDetector.stop();
+        }
+        if (recoveries != null) {
+            recoveries.close();
+        }
+        if (recoveryRpc != null) {
+            recoveryRpc.close();
         }
         if (periodic != null) {
             periodic.cancel(false);

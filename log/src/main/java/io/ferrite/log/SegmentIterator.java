@@ -30,6 +30,8 @@ public final class SegmentIterator {
     private long segmentId;
     private long limit;
     private boolean checkCertificate;
+    /** Entries only (a recovery stream): no segment header at the start, none allowed anywhere. */
+    private boolean headerless;
     private int expectedChecksum;
     private long position;
     private Corruption corruption;
@@ -73,7 +75,18 @@ public final class SegmentIterator {
         return this;
     }
 
+    /**
+     * Iterates a run of whole framed entries cut out of segments (what a backup sends recovery):
+     * every entry is checked as in a segment, but none may be a segment header.
+     */
+    public SegmentIterator resetEntries(SegmentMemory memory, long lengthBytes) {
+        resetTrusted(memory, -1, lengthBytes);
+        this.headerless = true;
+        return this;
+    }
+
     private void start(SegmentMemory memory, long segmentId, long limit) {
+        this.headerless = false;
         this.memory = memory;
         this.segmentId = segmentId;
         this.limit = limit;
@@ -113,7 +126,11 @@ public final class SegmentIterator {
         if (entryType == null) {
             return fail(at, "unknown entry type " + EntryDescriptor.typeCode(header));
         }
-        if ((at == 0) != (entryType == EntryType.SEGMENT_HEADER)) {
+        if (headerless) {
+            if (entryType == EntryType.SEGMENT_HEADER) {
+                return fail(at, "segment header in a run of entries");
+            }
+        } else if ((at == 0) != (entryType == EntryType.SEGMENT_HEADER)) {
             return fail(at, at == 0 ? "segment does not begin with a header (found " + entryType + ")"
                     : "segment header in the middle of the segment");
         }

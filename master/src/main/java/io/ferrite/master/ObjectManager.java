@@ -279,24 +279,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
         nextVersion = version + 1;
         long reference = log.reference(head, offset);
         long previous = hashTable.put(hash, tableId, key, 0, key.length, reference, this);
-        head.addLiveBytes(framed);
-        log.advanceClock(framed);
-        TableCounters counters = counters(tableId);
-        long liveDelta = framed;
-        long keyValueDelta = key.length + valueLength;
-        if (previous != 0) {
-            int previousFramed = framedLengthAt(previous);
-            wrap(writerView, previous);
-            keyValueDelta -= writerView.keyLength() + writerView.valueLength();
-            log.segmentOf(previous).addLiveBytes(-previousFramed);
-            liveDelta -= previousFramed;
-            counters.bytes += framed - previousFramed;
-        } else {
-            counters.bytes += framed;
-            counters.objects++;
-        }
-        liveEntryBytes += liveDelta;
-        liveKeyValueBytes += keyValueDelta;
+        indexed(tableId, head, framed, key.length + valueLength, previous);
         out.version = version;
         if (hashTable.resizeIfNeeded(this::rehash)) {
             epochs.reclaim();
@@ -596,6 +579,220 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
             epochs.exit(token);
             log.unlock();
         }
+    }
+
+    // ---- crash recovery (master.recovery drives these) ----
+
+    /**
+     * Recovery: appends a copy of a recovered object (the whole framed entry at
+     * {@code entryOffset} of {@code source}, its version kept) unless this master already holds
+     * the key at that version or a newer one. Ownership is not asked: the tablet is not this
+     * master's until its recovery is done, so no client writes race with this.
+     *
+     * @param key the object's key, copied out by the caller ({@code keyLength} bytes)
+     * @return OK (appended), OBJECT_EXISTS (an equal or newer version is here: skipped), or
+     *         RETRY (no memory: the caller waits for the cleaner or gives the partition up)
+     */
+    public Status replayObject(SegmentMemory source, long entryOffset, int framedLength, long tableId, byte[] key,
+                               int keyLength, long version, int keyValueBytes) {
+        long hash = indexHash(tableId, KeyHash.hash(key, 0, keyLength));
+        log.lock();
+        int token = epochs.enter();
+        try {
+            long existing = hashTable.lookup(hash, tableId, key, 0, keyLength, this);
+            if (existing != 0) {
+                wrap(writerView, existing);
+                if (writerView.version() >= version) {
+                    return Status.OBJECT_EXISTS;
+                }
+            }
+            if (!log.reserve(framedLength)) {
+                return Status.RETRY;
+            }
+            LogSegment head = log.head();
+            SegmentWriter writer = head.writer();
+            long offset = writer.appendCopy(source, entryOffset, framedLength);
+            if (offset < 0) {
+                throw new IllegalStateException("replay append failed after space was reserved: " + offset);
+            }
+            if (version >= nextVersion) {
+                nextVersion = version + 1;
+            }
+            long reference = log.reference(head, offset);
+            long previous = hashTable.put(hash, tableId, key, 0, keyLength, reference, this);
+            indexed(tableId, head, framedLength, keyValueBytes, previous);
+            if (hashTable.resizeIfNeeded(this::rehash)) {
+                epochs.reclaim();
+            }
+            context.replicationHook().sync(head.id(), writer.position(), writer.certificateChecksum());
+            return Status.OK;
+        } finally {
+            epochs.exit(token);
+            log.unlock();
+        }
+    }
+
+    /**
+     * Recovery: applies a recovered tombstone. If this master holds the key at the removed
+     * version or an older one, the object is unlinked and a tombstone naming the segment that
+     * held it is appended (so a later recovery of this master's log cannot bring it back);
+     * a newer object is left alone.
+     *
+     * @return OK (removed here), OBJECT_DOESNT_EXIST (nothing to remove, or a newer version is
+     *         here), or RETRY (no memory for the tombstone)
+     */
+    public Status replayTombstone(long tableId, byte[] key, int keyLength, long objectVersion) {
+        long hash = indexHash(tableId, KeyHash.hash(key, 0, keyLength));
+        log.lock();
+        int token = epochs.enter();
+        try {
+            if (objectVersion >= nextVersion) {
+                nextVersion = objectVersion + 1;
+            }
+            long existing = hashTable.lookup(hash, tableId, key, 0, keyLength, this);
+            if (existing == 0) {
+                return Status.OBJECT_DOESNT_EXIST;
+            }
+            wrap(writerView, existing);
+            long version = writerView.version();
+            if (version > objectVersion) {
+                return Status.OBJECT_DOESNT_EXIST;
+            }
+            int tombstoneFramed = EntryDescriptor.framedLength(
+                    TombstoneFlyweight.payloadLength(tableId, version, Long.MAX_VALUE, keyLength));
+            if (!log.reserve(tombstoneFramed, log.tombstoneFloorSeglets())) {
+                return Status.RETRY;
+            }
+            long removed = hashTable.remove(hash, tableId, key, 0, keyLength, this);
+            LogSegment holder = log.segmentOf(removed);
+            int removedFramed = framedLengthAt(removed);
+            wrap(writerView, removed);
+            long removedKeyValue = writerView.keyLength() + writerView.valueLength();
+            LogSegment head = log.head();
+            long offset = head.writer().appendTombstone(tableId, key, 0, keyLength, version, holder.id());
+            if (offset < 0) {
+                throw new IllegalStateException("replayed tombstone append failed after space was reserved: " + offset);
+            }
+            int written = head.writer().position() - (int) offset;
+            head.addLiveBytes(written);
+            head.addTombstoneBytes(written);
+            holder.addLiveBytes(-removedFramed);
+            log.advanceClock(written);
+            TableCounters counters = counters(tableId);
+            counters.bytes -= removedFramed;
+            counters.objects--;
+            liveEntryBytes += written - removedFramed;
+            liveKeyValueBytes -= removedKeyValue;
+            tombstoneBytes += written;
+            context.replicationHook().sync(head.id(), head.writer().position(), head.writer().certificateChecksum());
+            return Status.OK;
+        } finally {
+            epochs.exit(token);
+            log.unlock();
+        }
+    }
+
+    /** Recovery: no version handed out from now on is at or below {@code safeVersion} - 1. */
+    public void raiseNextVersion(long safeVersion) {
+        log.lock();
+        try {
+            if (safeVersion > nextVersion) {
+                nextVersion = safeVersion;
+            }
+        } finally {
+            log.unlock();
+        }
+    }
+
+    /**
+     * Recovery: forgets every object whose (table, key hash) {@code inRanges} accepts, as a
+     * table drop does (what an abandoned recovery attempt left here). Only for ranges this
+     * master does not own.
+     *
+     * @return the number of objects removed
+     */
+    public long dropWhere(java.util.function.LongPredicate tables, KeyHashTest inRanges) {
+        log.lock();
+        int token = epochs.enter();
+        try {
+            java.util.ArrayList<byte[]> keys = new java.util.ArrayList<>();
+            java.util.ArrayList<Long> tableIds = new java.util.ArrayList<>();
+            hashTable.forEach(reference -> {
+                wrap(writerView, reference);
+                if (tables.test(writerView.tableId())) {
+                    byte[] key = writerView.key();
+                    if (inRanges.test(writerView.tableId(), KeyHash.hash(key))) {
+                        keys.add(key);
+                        tableIds.add(writerView.tableId());
+                    }
+                }
+            });
+            for (int i = 0; i < keys.size(); i++) {
+                byte[] key = keys.get(i);
+                long tableId = tableIds.get(i);
+                long removed = hashTable.remove(indexHash(tableId, KeyHash.hash(key)), tableId, key, 0, key.length, this);
+                if (removed == 0) {
+                    continue;
+                }
+                int framed = framedLengthAt(removed);
+                wrap(writerView, removed);
+                log.segmentOf(removed).addLiveBytes(-framed);
+                liveEntryBytes -= framed;
+                liveKeyValueBytes -= writerView.keyLength() + writerView.valueLength();
+                TableCounters counters = counters(tableId);
+                counters.bytes -= framed;
+                counters.objects--;
+            }
+            if (hashTable.resizeIfNeeded(this::rehash)) {
+                epochs.reclaim();
+            }
+            return keys.size();
+        } finally {
+            epochs.exit(token);
+            log.unlock();
+        }
+    }
+
+    /** Whether a (table, key hash) is in some set of ranges. */
+    @FunctionalInterface
+    public interface KeyHashTest {
+        boolean test(long tableId, long keyHash);
+    }
+
+    /**
+     * Recovery: bytes of live entries this master could still take (memory minus live entries
+     * and the cleaner's reserve); a partition estimated above it is declined.
+     */
+    public long roomBytes() {
+        log.lock();
+        try {
+            return context.memoryBytes() - liveEntryBytes
+                    - (long) log.writerFloorSeglets() * SegletPool.SEGLET_SIZE_BYTES;
+        } finally {
+            log.unlock();
+        }
+    }
+
+    /** Index and statistics after appending an object: caller holds the lock. */
+    private void indexed(long tableId, LogSegment head, int framed, long keyValueBytes, long previous) {
+        head.addLiveBytes(framed);
+        log.advanceClock(framed);
+        TableCounters counters = counters(tableId);
+        long liveDelta = framed;
+        long keyValueDelta = keyValueBytes;
+        if (previous != 0) {
+            int previousFramed = framedLengthAt(previous);
+            wrap(writerView, previous);
+            keyValueDelta -= writerView.keyLength() + writerView.valueLength();
+            log.segmentOf(previous).addLiveBytes(-previousFramed);
+            liveDelta -= previousFramed;
+            counters.bytes += framed - previousFramed;
+        } else {
+            counters.bytes += framed;
+            counters.objects++;
+        }
+        liveEntryBytes += liveDelta;
+        liveKeyValueBytes += keyValueDelta;
     }
 
     // ---- log access helpers ----

@@ -22,6 +22,8 @@ import io.ferrite.server.metrics.OpMetrics;
 import io.ferrite.server.metrics.ProcessMetrics;
 import io.ferrite.server.metrics.ServerGauges;
 import io.ferrite.server.tablet.TabletSet;
+import io.ferrite.backup.BackupRecoveryServiceImpl;
+import io.ferrite.master.recovery.MasterRecoveryServiceImpl;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
@@ -67,6 +69,9 @@ public final class FerriteServer implements AutoCloseable {
 
     private final ServerContext context;
     private final TabletSet tablets = new TabletSet();
+    private final java.util.Map<String, io.grpc.ManagedChannel> recoveryChannels =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private MasterRecoveryServiceImpl recovery;
     /** Consulted by the services from the start: STARTING (serve nothing) until registered. */
     private final Lease lease = new Lease();
     private final ProcessMetrics processMetrics;
@@ -172,7 +177,11 @@ public final class FerriteServer implements AutoCloseable {
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
                 .addService(data)
-                .addService(control);
+                .addService(control)
+                .addService(recovery = new MasterRecoveryServiceImpl(engine, new RecoveredRanges(tablets),
+                        this::selfId, lease::isValid, epoch -> true, this::recoveryChannel));
+        replication.store().ifPresent(store -> builder.addService(new BackupRecoveryServiceImpl(store,
+                replication::masterIsLive, epoch -> true)));
         if (context.dataExecutor() == ServerContext.DataExecutor.DIRECT) {
             builder.directExecutor().callExecutor(new SlowCallsOnPool(rpcPool));
         } else {
@@ -184,6 +193,28 @@ public final class FerriteServer implements AutoCloseable {
         } catch (IOException e) {
             throw new IOException(ServerContext.LISTEN_PORT + ": cannot listen on " + context.listenHost() + ":"
                     + context.listenPort() + " (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** A channel to another server, for recovery reads from its backup (kept until close). */
+    private io.grpc.Channel recoveryChannel(String address) {
+        return recoveryChannels.computeIfAbsent(address, a -> io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+                .forTarget(a).usePlaintext().maxInboundMessageSize(ServerContext.MAX_INBOUND_MESSAGE_BYTES).build());
+    }
+
+    /** Recovered ranges join the tablets this server serves. */
+    private record RecoveredRanges(TabletSet tablets) implements MasterRecoveryServiceImpl.RangeOwner {
+        @Override
+        public void take(long tableId, long startHash, long endHash) {
+            if (tablets.add(tableId, startHash, endHash)) {
+                LOG.info("now serving recovered {}", new TabletSet.Range(tableId, startHash, endHash));
+            }
+        }
+
+        @Override
+        public boolean owns(long tableId, long startHash, long endHash) {
+            return tablets.rangesOf(tableId).stream().anyMatch(r -> Long.compareUnsigned(r.startHash(), startHash) <= 0
+                    && Long.compareUnsigned(r.endHash(), endHash) >= 0);
         }
     }
 
@@ -367,6 +398,10 @@ public final class FerriteServer implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        if (recovery != null) {
+            recovery.close();
+        }
+        recoveryChannels.values().forEach(io.grpc.ManagedChannel::shutdownNow);
         if (membership != null) {
             membership.close();
         }

@@ -42,6 +42,7 @@ public final class ClusterPaths {
     public static final String DROPPING = "dropping";
     public static final String COORDINATORS = "coordinators";
     public static final String LEADER = "leader";
+    public static final String RECOVERIES = "recoveries";
 
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
@@ -95,7 +96,7 @@ public final class ClusterPaths {
     /** The folders created when a cluster is first used. */
     public List<String> folders() {
         return List.of(root, path(COUNTERS), path(SERVER_NAMES), path(SERVERS), path(LIVE), path(TABLES),
-                path(CREATING), path(DROPPING), path(COORDINATORS));
+                path(CREATING), path(DROPPING), path(COORDINATORS), path(RECOVERIES));
     }
 
     public String nextTableId() {
@@ -160,6 +161,15 @@ public final class ClusterPaths {
 
     public String dropping(long tableId, long serverId) {
         return dropping(tableId) + "/" + serverNode(serverId);
+    }
+
+    public String recoveries() {
+        return path(RECOVERIES);
+    }
+
+    /** The record of a crashed master's recovery in progress. */
+    public String recovery(long serverId) {
+        return path(RECOVERIES) + "/" + serverNode(serverId);
     }
 
     public String coordinators() {

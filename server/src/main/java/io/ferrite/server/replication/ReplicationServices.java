@@ -216,8 +216,8 @@ public final class ReplicationServices implements AutoCloseable {
         }, reconciler);
     }
 
-    /** Whether the cluster lists a master as up (backups refuse replication from anything else). */
-    private boolean masterIsLive(long masterId) {
+    /** Whether the cluster lists a master as UP (a backup refuses the others and keeps their replicas). */
+    public boolean masterIsLive(long masterId) {
         Membership m = membership;
         return m != null && m.registry().server(ServerId.of(masterId))
                 .map(s -> s.getStatus() == ServerStatus.UP).orElse(false);
