@@ -255,12 +255,15 @@ public final class MasterRecovery {
         for (RecoveryStore.StoredTablet t : remaining) {
             RecoveryStore.StoredTablet tablet = t;
             long assigned = t.tablet().getRecoveryMasterId();
-            Optional<RecoveryStore.Server> master = masters.stream().filter(m -> m.id() == assigned).findFirst();
+            Optional<RecoveryStore.Server> master = masters.stream().filter(m -> m.id() == assigned
+                    && !declined(t, m)).findFirst();
             if (master.isEmpty()) {
-                master = masters.stream().filter(m -> !declined.contains(t.node() + "@" + t.table() + "@" + m.id()))
+                master = masters.stream().filter(m -> !declined(t, m))
                         .min((a, b) -> Integer.compare(load.getOrDefault(a.id(), 0), load.getOrDefault(b.id(), 0)));
                 if (master.isEmpty()) {
-                    declined.removeIf(d -> d.startsWith(t.node() + "@" + t.table() + "@"));
+                    synchronized (this) {
+                        declined.removeIf(d -> d.startsWith(t.node() + "@" + t.table() + "@"));
+                    }
                     phase("every live master declined a partition of " + t.table() + "; retrying");
                     continue;
                 }
@@ -292,6 +295,10 @@ public final class MasterRecovery {
             all &= f.join();
         }
         return all && remaining().isEmpty() && finish();
+    }
+
+    private synchronized boolean declined(RecoveryStore.StoredTablet t, RecoveryStore.Server m) {
+        return declined.contains(t.node() + "@" + t.table() + "@" + m.id());
     }
 
     private boolean recoverOne(RecoveryStore.StoredTablet tablet, RecoveryStore.Server master,
