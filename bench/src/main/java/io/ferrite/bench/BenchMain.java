@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "ferrite bench", mixinStandardHelpOptions = true, version = "ferrite-bench 0.1.0",
         description = "Ferrite benchmarks.",
-        subcommands = {EngineCommand.class, JmhCommand.class, RpcCommand.class, ReplicationCommand.class,
+        subcommands = {EngineCommand.class, JmhCommand.class, RpcCommand.class, ReplicationCommand.class, RecoveryCommand.class,
             CommandLine.HelpCommand.class})
 public final class BenchMain implements Runnable {
     @Spec
