@@ -74,6 +74,9 @@ public final class RecoveryCommand implements Callable<Integer> {
             description = "Value sizes, one run each (default: ${DEFAULT-VALUE}).")
     private List<Integer> valueSizes;
 
+    @Option(names = "--keep-logs", description = "Keep each run's data directory (server logs) instead of deleting it.")
+    private boolean keepLogs;
+
     record Row(long dataBytes, long objects, int valueBytes, long detectMs, long recoveryMs, long totalUnavailableMs,
                int recoveryMastersUsed, double replayMBpsPerMaster, long lostAcknowledgedWrites) {
     }
@@ -149,7 +152,11 @@ public final class RecoveryCommand implements Callable<Integer> {
         } finally {
             coordinator.shutdownNow();
             cluster.stop();
-            deleteTree(dir);
+            if (keepLogs) {
+                err.println("bench recovery: logs kept in " + dir.resolve("logs"));
+            } else {
+                deleteTree(dir);
+            }
         }
     }
 

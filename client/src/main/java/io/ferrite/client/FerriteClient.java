@@ -187,7 +187,10 @@ public final class FerriteClient implements AutoCloseable {
      */
     public CompletableFuture<ClusterStatus> clusterStatusAsync() {
         return runtime.coordinator().clusterStatus().thenApply(r -> new ClusterStatus(r.getCluster(),
-                r.getLeader(), r.getCoordinatorsList(), r.getServersUp(), r.getServersCrashed(), r.getTables()));
+                r.getLeader(), r.getCoordinatorsList(), r.getServersUp(), r.getServersCrashed(), r.getTables(),
+                r.getTabletsRecovering(), r.getRecoveriesList().stream().map(c -> new ClusterStatus.Recovery(
+                        c.getMasterId(), c.getPhase(), c.getPartitions(), c.getPartitionsDone(), c.getBytesReplayed(),
+                        c.getStartedAtMillis())).toList()));
     }
 
     /**

@@ -134,6 +134,11 @@ public final class InMemoryRecoveryStore implements RecoveryStore {
     }
 
     @Override
+    public synchronized void progress(RecoveryProgress progress) {
+        // Status only: the in-memory store keeps nothing of it.
+    }
+
+    @Override
     public synchronized void finish(long masterId) {
         if (recoveries.remove(masterId)) {
             writes++;

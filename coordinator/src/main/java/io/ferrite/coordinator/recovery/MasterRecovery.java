@@ -87,8 +87,20 @@ public final class MasterRecovery {
     }
 
     private void phase(String phase) {
-        progress = new RecoveryProgress(masterId, phase, partitionsPlanned, partitionsDone, bytesReplayed,
-                startedAtMillis);
+        RecoveryProgress next;
+        synchronized (this) {
+            next = new RecoveryProgress(masterId, phase, partitionsPlanned, partitionsDone, bytesReplayed,
+                    startedAtMillis);
+        }
+        boolean changed = !next.equals(progress);
+        progress = next;
+        if (changed) {
+            try {
+                store.progress(next);
+            } catch (RuntimeException e) {
+                LOG.debug("recovery of {}: progress not published: {}", name(), e.toString());
+            }
+        }
     }
 
     private String name() {
@@ -328,6 +340,7 @@ public final class MasterRecovery {
             objectsRecovered += answer.getObjects();
             recoveryMasters.add(master.id());
         }
+        phase("replaying: " + partitionsDone + " of " + partitionsPlanned + " partition(s) done");
         LOG.info("recovery of {}: {}/{} [{}, {}] now served by {} ({} objects, {} bytes replayed in {} ms)", name(),
                 tablet.table(), tablet.node(), Long.toHexString(tablet.tablet().getStartHash()),
                 Long.toHexString(tablet.tablet().getEndHash()), master.address(), answer.getObjects(),

@@ -57,6 +57,9 @@ public interface RecoveryStore {
      */
     boolean complete(List<StoredTablet> tablets, long newOwner, long segmentId, int offset);
 
+    /** Publishes where the recovery stands in its record (for status; not a decision, no version check). */
+    void progress(RecoveryProgress progress);
+
     /** Deletes the recovery record: the master's recovery is over. */
     void finish(long masterId);
 }

@@ -6,6 +6,7 @@ import io.ferrite.coordinator.zk.ClusterView;
 import io.ferrite.coordinator.zk.MalformedNodes;
 import io.ferrite.coordinator.zk.NodeCodec;
 import io.ferrite.coordinator.zk.Zk;
+import io.ferrite.proto.v1.RecoveryStatus;
 import io.ferrite.proto.v1.ServerInfo;
 import io.ferrite.proto.v1.ServerStatus;
 import io.ferrite.proto.v1.TableInfo;
@@ -120,7 +121,8 @@ public final class ZkRecoveryStore implements RecoveryStore {
             ops.add(client.transactionOp().setData().withVersion(crashed.version()).forPath(paths.server(crashed.id()),
                     info.toBuilder().setStatus(ServerStatus.REMOVED).build().toByteArray()));
             ops.add(client.transactionOp().create().forPath(paths.recovery(crashed.id()),
-                    NodeCodec.encodeLong(System.currentTimeMillis())));
+                    RecoveryStatus.newBuilder().setMasterId(crashed.id()).setPhase("decided")
+                            .setStartedAtMillis(System.currentTimeMillis()).build().toByteArray()));
             for (StoredTablet t : owned) {
                 ops.add(setTablet(t, t.tablet().toBuilder().setState(TabletState.RECOVERING).setRecoveryMasterId(0)
                         .build()));
@@ -177,6 +179,22 @@ public final class ZkRecoveryStore implements RecoveryStore {
                     .setRecoveryMasterId(0).setCreationSegmentId(segmentId).setCreationOffset(offset).build()));
         }
         return commit("hand recovered tablets to " + ClusterPaths.serverNode(newOwner), ops);
+    }
+
+    @Override
+    public void progress(RecoveryProgress progress) {
+        byte[] data = RecoveryStatus.newBuilder().setMasterId(progress.masterId()).setPhase(progress.phase())
+                .setPartitions(progress.partitions()).setPartitionsDone(progress.partitionsDone())
+                .setBytesReplayed(progress.bytesReplayed()).setStartedAtMillis(progress.startedAtMillis()).build()
+                .toByteArray();
+        try {
+            Zk.keeper("publish recovery progress", () -> client.setData().forPath(paths.recovery(progress.masterId()),
+                    data));
+        } catch (KeeperException.NoNodeException e) {
+            // Not decided yet, or finished: nothing to publish into.
+        } catch (KeeperException e) {
+            throw new ClusterStoreException("publish recovery progress: " + e.getMessage(), e);
+        }
     }
 
     @Override

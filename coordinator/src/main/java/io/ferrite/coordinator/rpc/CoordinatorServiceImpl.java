@@ -178,6 +178,9 @@ public final class CoordinatorServiceImpl extends CoordinatorServiceGrpc.Coordin
                     .setServersUp(up)
                     .setServersCrashed(crashed)
                     .setTables(view.tables().size())
+                    .addAllRecoveries(view.recoveries())
+                    .setTabletsRecovering((int) view.tables().stream().flatMap(t -> view.tablets(t.getName()).stream())
+                            .filter(t -> t.getState() == io.ferrite.proto.v1.TabletState.RECOVERING).count())
                     .build();
         });
     }

@@ -251,6 +251,21 @@ public final class ClusterView implements AutoCloseable {
         return table;
     }
 
+    /** Recoveries in progress, from their records (undecodable ones skipped and reported). */
+    public List<io.ferrite.proto.v1.RecoveryStatus> recoveries() {
+        List<io.ferrite.proto.v1.RecoveryStatus> out = new ArrayList<>();
+        for (ChildData node : children(paths.recoveries())) {
+            try {
+                out.add(io.ferrite.proto.v1.RecoveryStatus.parseFrom(node.getData() == null ? new byte[0]
+                        : node.getData()));
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                malformed.skipped(node.getPath(), version(node), "data is not a RecoveryStatus");
+            }
+        }
+        out.sort(Comparator.comparingLong(io.ferrite.proto.v1.RecoveryStatus::getStartedAtMillis));
+        return out;
+    }
+
     /** Addresses of the running coordinators, sorted. */
     public List<String> coordinators() {
         List<String> addresses = new ArrayList<>();

@@ -204,7 +204,9 @@ public final class MasterRecoveryServiceImpl extends MasterRecoveryServiceGrpc.M
                 return response.setStatus(Status.OBJECT_DOESNT_EXIST).setMessage(missing).build();
             }
             engine.raiseNextVersion(Math.max(request.getSafeVersion(), replay.highestVersion() + 1));
+            long durableFrom = System.nanoTime();
             awaitDurable();
+            long durableWait = System.nanoTime() - durableFrom;
             if (!serving.getAsBoolean()) {
                 forget(ranges);
                 return response.setStatus(Status.RETRY).setMessage("lease lost during replay").build();
@@ -216,9 +218,11 @@ public final class MasterRecoveryServiceImpl extends MasterRecoveryServiceGrpc.M
             bytesReplayed.addAndGet(replay.bytes());
             partitionsRecovered.incrementAndGet();
             LOG.info("recovered {} of crashed master {}: {} objects ({} kept), {} tombstones, {} MB in {} ms"
-                            + " ({} MB/s), durable and served", ranges, Long.toHexString(attempt.crashedMasterId()),
+                            + " ({} MB/s; waiting for fetches {} ms, replaying {} ms, waiting for durability {} ms),"
+                            + " durable and served", ranges, Long.toHexString(attempt.crashedMasterId()),
                     replay.objects(), replay.objectsKept(), replay.tombstones(), replay.bytes() / 1_000_000,
-                    nanos / 1_000_000, nanos == 0 ? 0 : replay.bytes() * 1_000 / nanos);
+                    nanos / 1_000_000, nanos == 0 ? 0 : replay.bytes() * 1_000 / nanos, replay.fetchWaitNanos() / 1_000_000,
+                    replay.replayNanos() / 1_000_000, durableWait / 1_000_000);
             return finish(attempt, position(response.setStatus(Status.OK).setObjects(replay.objectsKept())
                     .setTombstones(replay.tombstones()).setBytesReplayed(replay.bytes()).setReplayNanos(nanos))
                     .build());
@@ -271,6 +275,7 @@ public final class MasterRecoveryServiceImpl extends MasterRecoveryServiceGrpc.M
                     inFlight.add(fetchers.submit(() -> fetch(request.getCrashedMasterId(), source, ranges)));
                 }
                 Fetched fetched;
+                long waitFrom = System.nanoTime();
                 try {
                     fetched = inFlight.poll().get();
                 } catch (ExecutionException e) {
@@ -279,7 +284,9 @@ public final class MasterRecoveryServiceImpl extends MasterRecoveryServiceGrpc.M
                 if (fetched.entries() == null) {
                     return fetched.problem();
                 }
+                long replayFrom = System.nanoTime();
                 replay.replay(fetched.segmentId(), fetched.entries().asReadOnlyByteBuffer());
+                replay.timed(replayFrom - waitFrom, System.nanoTime() - replayFrom);
             }
             return null;
         } finally {

@@ -56,6 +56,8 @@ public final class PartitionReplay {
     private long tombstones;
     private long bytes;
     private long highestVersion;
+    private long fetchWaitNanos;
+    private long replayNanos;
 
     public PartitionReplay(ObjectManager engine, KeyRanges ranges) {
         this.engine = engine;
@@ -178,5 +180,19 @@ public final class PartitionReplay {
 
     public long highestVersion() {
         return highestVersion;
+    }
+
+    /** Adds time spent waiting for a fetch and replaying what it brought (figures for the log). */
+    void timed(long fetchWait, long replaying) {
+        fetchWaitNanos += fetchWait;
+        replayNanos += replaying;
+    }
+
+    public long fetchWaitNanos() {
+        return fetchWaitNanos;
+    }
+
+    public long replayNanos() {
+        return replayNanos;
     }
 }

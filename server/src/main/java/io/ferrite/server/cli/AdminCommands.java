@@ -126,6 +126,15 @@ final class AdminCommands {
                 out.println("coordinators:  " + String.join(", ", status.coordinators()));
                 out.println("servers:       " + status.serversUp() + " up, " + status.serversCrashed() + " crashed");
                 out.println("tables:        " + status.tables());
+                if (status.tabletsRecovering() > 0 || !status.recoveries().isEmpty()) {
+                    out.println("recovering:    " + status.tabletsRecovering() + " tablet(s)");
+                }
+                for (ClusterStatus.Recovery r : status.recoveries()) {
+                    out.printf("  recovery of %d.%d (for %d s): %d/%d partitions, %.1f MB replayed; %s%n",
+                            r.masterId() >>> 32, r.masterId() & 0xFFFF_FFFFL,
+                            (System.currentTimeMillis() - r.startedAtMillis()) / 1000, r.partitionsDone(),
+                            r.partitions(), r.bytesReplayed() / 1e6, r.phase());
+                }
                 return 0;
             });
         }

@@ -79,6 +79,23 @@ public final class CoordinatorCommand implements Callable<Integer> {
                 Gauge.builder("ferrite.coordinator.leader", coordinator, c -> c.isLeader() ? 1 : 0)
                         .description("1 while this coordinator is the leader").strongReference(true)
                         .register(processMetrics.registry());
+                Gauge.builder("ferrite.coordinator.recoveries.running", coordinator,
+                                c -> c.recoveries().inProgress().size())
+                        .description("crash recoveries this leader is running").strongReference(true)
+                        .register(processMetrics.registry());
+                Gauge.builder("ferrite.coordinator.recoveries.partitions.remaining", coordinator,
+                                c -> c.recoveries().inProgress().stream()
+                                        .mapToInt(p -> p.partitions() - p.partitionsDone()).sum())
+                        .description("partitions of running recoveries not yet handed over").strongReference(true)
+                        .register(processMetrics.registry());
+                Gauge.builder("ferrite.coordinator.recoveries.bytes.replayed", coordinator,
+                                c -> c.recoveries().inProgress().stream().mapToLong(p -> p.bytesReplayed()).sum())
+                        .description("bytes replayed so far by running recoveries").strongReference(true)
+                        .register(processMetrics.registry());
+                Gauge.builder("ferrite.coordinator.recoveries.finished", coordinator,
+                                c -> c.recoveries().finished().size())
+                        .description("crash recoveries this coordinator finished").strongReference(true)
+                        .register(processMetrics.registry());
                 RoleSupport.ready("coordinator", coordinator.address(), endpoint == null ? null : endpoint.address());
                 lifecycle.awaitStop();
             }
