@@ -612,31 +612,59 @@ public final class ReplicaStore implements AutoCloseable {
 
     /**
      * The certified bytes of a replica with its epoch and certificate, read together (what
-     * recovery reads; {@link #read} gives the bytes alone).
+     * recovery reads; {@link #read} gives the bytes alone). A buffered replica is copied under
+     * the store's lock (a memory copy); a flushed one is only opened under it and read after,
+     * so recovery reads from disk do not hold up the appends this backup receives meanwhile.
+     * Not verified here: the reader checks every entry against the certificate returned.
      *
      * @return empty if there is no such replica
-     * @throws CorruptReplicaException if the replica failed verification
+     * @throws CorruptReplicaException if the replica failed verification before
      */
     public Optional<CertifiedReplica> readCertified(long masterId, long segmentId) {
         long epoch;
         boolean closed;
-        io.ferrite.log.SegmentCertificate certificate;
-        byte[] bytes;
+        SegmentCertificate certificate;
+        java.nio.channels.FileChannel channel;
         synchronized (this) {
             Replica replica = replicas.get(new Key(masterId, segmentId));
             if (replica == null) {
                 return Optional.empty();
             }
+            if (replica.corruption != null) {
+                throw new CorruptReplicaException("replica " + segmentId + " of master " + masterId + " is corrupt: "
+                        + replica.corruption);
+            }
             epoch = replica.epoch;
             closed = replica.closed;
             certificate = replica.certificate;
-            Optional<byte[]> read = read(masterId, segmentId);
-            if (read.isEmpty()) {
-                return Optional.empty();
+            if (replica.buffer != null) {
+                return Optional.of(new CertifiedReplica(epoch, closed, certificate, replica.buffer.data()
+                        .asSlice(0, certificate.lengthBytes()).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
             }
-            bytes = read.get();
+            try {
+                // Opened under the lock (a free may delete the file right after; the open channel
+                // still reads it), read after it.
+                channel = java.nio.channels.FileChannel.open(replica.flushed, java.nio.file.StandardOpenOption.READ);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot open replica " + segmentId + " of master " + masterId, e);
+            }
         }
-        return Optional.of(new CertifiedReplica(epoch, closed, certificate, bytes));
+        try (channel) {
+            byte[] bytes = new byte[certificate.lengthBytes()];
+            java.nio.ByteBuffer into = java.nio.ByteBuffer.wrap(bytes);
+            long at = ReplicaFile.HEADER_BYTES;
+            while (into.hasRemaining()) {
+                int n = channel.read(into, at);
+                if (n < 0) {
+                    throw new CorruptReplicaException("replica " + segmentId + " of master " + masterId + " ends after "
+                            + into.position() + " bytes on disk, its certificate covers " + bytes.length);
+                }
+                at += n;
+            }
+            return Optional.of(new CertifiedReplica(epoch, closed, certificate, bytes));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read replica " + segmentId + " of master " + masterId, e);
+        }
     }
 
     /** Drops every replica of one master (its recovery is done); returns how many. */

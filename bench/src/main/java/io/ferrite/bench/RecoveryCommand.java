@@ -126,7 +126,8 @@ public final class RecoveryCommand implements Callable<Integer> {
                     err.printf("bench recovery: CRASHED after %d ms%n", (detected - t0) / 1_000_000);
                 }
                 List<Tablet> now = tablets(coordinator);
-                if (now.stream().allMatch(t -> t.getState() == TabletState.NORMAL && t.getOwnerId() != victimId)) {
+                if (coversHashSpace(now)
+                        && now.stream().allMatch(t -> t.getState() == TabletState.NORMAL && t.getOwnerId() != victimId)) {
                     recovered = System.nanoTime();
                     now.forEach(t -> owners.add(t.getOwnerId()));
                 }
@@ -222,6 +223,24 @@ public final class RecoveryCommand implements Callable<Integer> {
         }
         window.acquire(256);
         return lost.get();
+    }
+
+    /** Whether the tablets cover the whole hash space (a split is seen node by node by the cache). */
+    private static boolean coversHashSpace(List<Tablet> tablets) {
+        List<Tablet> sorted = new ArrayList<>(tablets);
+        sorted.sort((a, b) -> Long.compareUnsigned(a.getStartHash(), b.getStartHash()));
+        long next = 0;
+        for (int i = 0; i < sorted.size(); i++) {
+            Tablet t = sorted.get(i);
+            if (t.getStartHash() != next) {
+                return false;
+            }
+            if (t.getEndHash() == -1L) {
+                return i == sorted.size() - 1;
+            }
+            next = t.getEndHash() + 1;
+        }
+        return false;
     }
 
     private static List<Tablet> tablets(ManagedChannel coordinator) {

@@ -72,6 +72,8 @@ public final class FerriteServer implements AutoCloseable {
     private final java.util.Map<String, io.grpc.ManagedChannel> recoveryChannels =
             new java.util.concurrent.ConcurrentHashMap<>();
     private MasterRecoveryServiceImpl recovery;
+    private static final int RECOVERY_READ_THREADS = 4;
+    private java.util.concurrent.ExecutorService recoveryReadPool;
     /** Consulted by the services from the start: STARTING (serve nothing) until registered. */
     private final Lease lease = new Lease();
     private final ProcessMetrics processMetrics;
@@ -122,6 +124,10 @@ public final class FerriteServer implements AutoCloseable {
         replication.attach(engine);
         rpcPool = Executors.newFixedThreadPool(context.rpcThreads(),
                 Thread.ofPlatform().daemon().name("ferrite-rpc-", 0).factory());
+        // Recovery reads of replicas (disk reads, filtering) on threads of their own, so that a
+        // recovery never holds up this server's data or control calls.
+        recoveryReadPool = Executors.newFixedThreadPool(RECOVERY_READ_THREADS,
+                Thread.ofPlatform().daemon().name("ferrite-recovery-read-", 0).factory());
         startGrpc();
         int advertisedPort = context.advertisedPort() != 0 ? context.advertisedPort() : grpc.getPort();
         address = hostPort(context.advertisedHost(), advertisedPort);
@@ -183,7 +189,7 @@ public final class FerriteServer implements AutoCloseable {
         replication.store().ifPresent(store -> builder.addService(new BackupRecoveryServiceImpl(store,
                 replication::masterIsLive, epoch -> true)));
         if (context.dataExecutor() == ServerContext.DataExecutor.DIRECT) {
-            builder.directExecutor().callExecutor(new SlowCallsOnPool(rpcPool));
+            builder.directExecutor().callExecutor(new SlowCallsOnPool(rpcPool, recoveryReadPool));
         } else {
             builder.executor(rpcPool);
         }
@@ -235,17 +241,23 @@ public final class FerriteServer implements AutoCloseable {
     /** Runs Enumerate streams and control calls on the pool, everything else on the transport thread. */
     private static final class SlowCallsOnPool implements ServerCallExecutorSupplier {
         private final Executor pool;
+        private final Executor recoveryReads;
 
-        SlowCallsOnPool(Executor pool) {
+        SlowCallsOnPool(Executor pool, Executor recoveryReads) {
             this.pool = pool;
+            this.recoveryReads = recoveryReads;
         }
 
         @Override
         public <ReqT, RespT> Executor getExecutor(ServerCall<ReqT, RespT> call, Metadata metadata) {
             String method = call.getMethodDescriptor().getFullMethodName();
             if (method.equals(DataServiceGrpc.getEnumerateMethod().getFullMethodName())
-                    || method.startsWith(ControlServiceGrpc.SERVICE_NAME + "/")) {
+                    || method.startsWith(ControlServiceGrpc.SERVICE_NAME + "/")
+                    || method.startsWith(io.ferrite.proto.v1.MasterRecoveryServiceGrpc.SERVICE_NAME + "/")) {
                 return pool;
+            }
+            if (method.startsWith(io.ferrite.proto.v1.BackupRecoveryServiceGrpc.SERVICE_NAME + "/")) {
+                return recoveryReads;
             }
             return null;
         }
@@ -400,6 +412,9 @@ public final class FerriteServer implements AutoCloseable {
         }
         if (recovery != null) {
             recovery.close();
+        }
+        if (recoveryReadPool != null) {
+            recoveryReadPool.shutdownNow();
         }
         recoveryChannels.values().forEach(io.grpc.ManagedChannel::shutdownNow);
         if (membership != null) {

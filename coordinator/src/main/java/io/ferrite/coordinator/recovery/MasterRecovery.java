@@ -149,7 +149,9 @@ public final class MasterRecovery {
             LOG.warn("recovery of {}: {}", name(), progress.phase());
             return false;
         }
-        if (split(remaining, log)) {
+        int liveMasters = (int) servers.stream().filter(s -> s.id() != masterId && s.runs("master")
+                && store.isLive(s.id())).count();
+        if (split(remaining, log, liveMasters)) {
             return false;
         }
         return replay(remaining, log);
@@ -183,7 +185,7 @@ public final class MasterRecovery {
     }
 
     /** Splits unassigned tablets estimated above the bounds; true if it changed the store. */
-    private boolean split(List<RecoveryStore.StoredTablet> remaining, CrashedLog log) {
+    private boolean split(List<RecoveryStore.StoredTablet> remaining, CrashedLog log, int liveMasters) {
         Map<Long, BigInteger> widthByTable = new HashMap<>();
         for (RecoveryStore.StoredTablet t : remaining) {
             widthByTable.merge(t.tablet().getTableId(), width(t.tablet()), BigInteger::add);
@@ -194,8 +196,9 @@ public final class MasterRecovery {
                 continue;
             }
             long[] estimate = estimate(t.tablet(), log, widthByTable);
-            long pieces = Math.max(ceilDiv(estimate[0], settings.partitionBytes()),
-                    ceilDiv(estimate[1], settings.partitionObjects()));
+            long pieces = Math.max(Math.max(ceilDiv(estimate[0], settings.partitionBytes()),
+                    ceilDiv(estimate[1], settings.partitionObjects())),
+                    Math.min(liveMasters, estimate[0] / settings.parallelBytes()));
             if (pieces > 1 && width(t.tablet()).compareTo(BigInteger.valueOf(pieces)) >= 0) {
                 List<Tablet> parts = splitRange(t.tablet(), (int) Math.min(pieces, 1024));
                 if (store.split(t, parts)) {
@@ -321,6 +324,9 @@ public final class MasterRecovery {
         } catch (RecoveryRpc.RecoveryRpcException e) {
             LOG.warn("recovery of {}: {} did not answer for {}/{}: {}", name(), master.address(), tablet.table(),
                     tablet.node(), e.getMessage());
+            synchronized (this) {
+                declined.add(tablet.node() + "@" + tablet.table() + "@" + master.id());
+            }
             return false;
         }
         if (answer.getStatus() != Status.OK) {

@@ -41,7 +41,7 @@ class MasterRecoveryTest {
     private static final long TABLE = 5;
     private static final Executor DIRECT = Runnable::run;
     private static final RecoverySettings SMALL_PARTITIONS = new RecoverySettings(1_000_000, 1_000_000_000,
-            Duration.ZERO);
+            Long.MAX_VALUE, Duration.ZERO);
 
     /** The leader died: thrown by the store after a given number of writes. */
     private static final class LeaderDied extends RuntimeException {

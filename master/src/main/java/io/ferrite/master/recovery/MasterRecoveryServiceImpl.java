@@ -229,9 +229,16 @@ public final class MasterRecoveryServiceImpl extends MasterRecoveryServiceGrpc.M
         } catch (PartitionReplay.NoRoomException e) {
             forget(ranges);
             return response.setStatus(Status.RETRY).setMessage("no room: " + e.getMessage()).build();
-        } catch (PartitionReplay.BadEntriesException | TimeoutException e) {
+        } catch (PartitionReplay.BadEntriesException e) {
             forget(ranges);
             return response.setStatus(Status.RETRY).setMessage(e.getMessage()).build();
+        } catch (TimeoutException e) {
+            LOG.warn("recovery of {} of crashed master {}: the replayed data did not become durable on this master's"
+                    + " backups within {} ms; giving the partition up", ranges,
+                    Long.toHexString(attempt.crashedMasterId()), DURABLE_TIMEOUT_MS);
+            forget(ranges);
+            return response.setStatus(Status.RETRY).setMessage("the replayed data did not become durable within "
+                    + DURABLE_TIMEOUT_MS + " ms (too few live backups?)").build();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             forget(ranges);
@@ -239,7 +246,11 @@ public final class MasterRecoveryServiceImpl extends MasterRecoveryServiceGrpc.M
         } catch (RuntimeException e) {
             LOG.error("recovery of {} of crashed master {} failed", ranges,
                     Long.toHexString(attempt.crashedMasterId()), e);
-            forget(ranges);
+            try {
+                forget(ranges);
+            } catch (RuntimeException again) {
+                LOG.error("forgetting the abandoned recovery of {} failed too", ranges, again);
+            }
             return response.setStatus(Status.RETRY).setMessage("failed: " + e).build();
         } finally {
             running.remove(attempt);

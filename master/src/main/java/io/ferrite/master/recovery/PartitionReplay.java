@@ -24,6 +24,8 @@ import java.util.concurrent.TimeUnit;
  * another segment) is not brought back. One instance per partition, used by one thread.
  */
 public final class PartitionReplay {
+    /** Replayed bytes after which replication is told how far the head is written. */
+    static final int SYNC_EVERY_BYTES = 256 << 10;
     /** How long a replay waits for the cleaner to free memory before giving the partition up. */
     static final long NO_MEMORY_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(10);
 
@@ -58,6 +60,7 @@ public final class PartitionReplay {
     private long highestVersion;
     private long fetchWaitNanos;
     private long replayNanos;
+    private long unsyncedBytes;
 
     public PartitionReplay(ObjectManager engine, KeyRanges ranges) {
         this.engine = engine;
@@ -88,12 +91,19 @@ public final class PartitionReplay {
         int step;
         while ((step = iterator.next()) == SegmentIterator.ENTRY) {
             bytes += iterator.framedLength();
+            unsyncedBytes += iterator.framedLength();
+            if (unsyncedBytes >= SYNC_EVERY_BYTES) {
+                unsyncedBytes = 0;
+                engine.syncReplication();
+            }
             if (iterator.type() == EntryType.OBJECT) {
                 replayObject(memory, iterator.object());
             } else if (iterator.type() == EntryType.TOMBSTONE) {
                 replayTombstone(memory, iterator.tombstone());
             }
         }
+        engine.syncReplication();
+        unsyncedBytes = 0;
         if (step == SegmentIterator.CORRUPT) {
             throw new BadEntriesException("entries of segment " + segmentId + " do not verify: "
                     + iterator.corruption());

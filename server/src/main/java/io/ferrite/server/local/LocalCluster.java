@@ -66,6 +66,11 @@ public final class LocalCluster {
         return supervisor.restartServer(address);
     }
 
+    /** The coordinator processes by address (kill the leader in fault-injection tests). */
+    public java.util.Map<String, ProcessHandle> coordinatorProcesses() {
+        return supervisor.coordinatorProcesses();
+    }
+
     /** The ZooKeeper process, to stop and continue it with signals (fault-injection tests). */
     public ProcessHandle zooKeeperProcess() {
         return supervisor.zooKeeperProcess();

@@ -40,6 +40,10 @@ public final class LocalCommand implements Callable<Integer> {
                     + " repository, or the working directory without the launcher).")
     Path dataDir;
 
+    @Option(names = "--coordinators", paramLabel = "N",
+            description = "Coordinator processes (default: 1); with more, one leads and the others stand by.")
+    int coordinators = 1;
+
     @Option(names = "--replicas", paramLabel = "N",
             description = "Backups each segment is replicated to (default: 2, or servers - 1 if fewer).")
     Integer replicas;
@@ -57,7 +61,7 @@ public final class LocalCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         LocalContext context;
         try {
-            context = new LocalContext().servers(servers).memory(memory).dataDir(dataDir).replicas(replicas)
+            context = new LocalContext().servers(servers).coordinators(coordinators).memory(memory).dataDir(dataDir).replicas(replicas)
                     .startTimeoutMs(startTimeoutMs).stopTimeoutMs(stopTimeoutMs).conclude();
         } catch (IllegalArgumentException e) {
             RoleSupport.failed(ROLE, e.getMessage());

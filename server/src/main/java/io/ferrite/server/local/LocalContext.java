@@ -11,6 +11,7 @@ import java.nio.file.Path;
 public final class LocalContext {
     /** Servers started by default. */
     public static final int DEFAULT_SERVERS = 3;
+    public static final int MAX_COORDINATORS = 5;
     /** Most servers one supervisor starts. */
     public static final int MAX_SERVERS = 64;
     /** Memory for objects of each server, by default. */
@@ -29,6 +30,7 @@ public final class LocalContext {
     public static final String LISTEN_HOST = "127.0.0.1";
 
     private int servers = DEFAULT_SERVERS;
+    private int coordinators = 1;
     private String memory = DEFAULT_MEMORY;
     private long memoryBytes;
     private Path dataDir;
@@ -58,6 +60,9 @@ public final class LocalContext {
     public LocalContext conclude() {
         if (servers < 1 || servers > MAX_SERVERS) {
             throw new IllegalArgumentException("--servers: " + servers + " is outside 1.." + MAX_SERVERS);
+        }
+        if (coordinators < 1 || coordinators > MAX_COORDINATORS) {
+            throw new IllegalArgumentException("--coordinators: " + coordinators + " is outside 1.." + MAX_COORDINATORS);
         }
         memoryBytes = Sizes.parse(memory);
         if (memoryBytes <= 0) {
@@ -92,6 +97,16 @@ public final class LocalContext {
 
     public LocalContext servers(int count) {
         this.servers = count;
+        return this;
+    }
+
+    /** Coordinator processes: one leader, the others standing by (default 1). */
+    public int coordinators() {
+        return coordinators;
+    }
+
+    public LocalContext coordinators(int count) {
+        this.coordinators = count;
         return this;
     }
 

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Runs a whole cluster on this machine as separate processes of this same program: an
- * embedded ZooKeeper, one coordinator and N servers, each on 127.0.0.1 and a free port, each
+ * embedded ZooKeeper, one coordinator (or several: one leads) and N servers, each on 127.0.0.1 and a free port, each
  * with its stderr in {@code DATA_DIR/logs/<name>.log} and {@code --exit-with-parent} set to
  * this process, so none outlives it.
  *
@@ -49,7 +49,8 @@ final class LocalSupervisor {
     private final List<ChildProcess> children = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final CompletableFuture<String> criticalExit = new CompletableFuture<>();
     private ChildProcess zookeeper;
-    private ChildProcess coordinator;
+    /** The coordinator processes: the first to be elected leads, the others stand by. */
+    private final List<ChildProcess> coordinators = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** One Aeron media driver, in this process, shared by every server (one per machine, as Aeron advises). */
     private io.aeron.driver.MediaDriver aeronDriver;
     private final List<ChildProcess> servers = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -99,8 +100,11 @@ final class LocalSupervisor {
             }
 
             t0 = System.nanoTime();
-            coordinator = launch("coordinator", List.of("coordinator", "--cluster", LocalContext.CLUSTER_NAME,
-                    "--zookeeper", zkAddress, "--listen-host", LocalContext.LISTEN_HOST, "--listen-port", "0"));
+            for (int i = 0; i < context.coordinators(); i++) {
+                coordinators.add(launch(context.coordinators() == 1 ? "coordinator" : "coordinator-" + i,
+                        List.of("coordinator", "--cluster", LocalContext.CLUSTER_NAME, "--zookeeper", zkAddress,
+                                "--listen-host", LocalContext.LISTEN_HOST, "--listen-port", "0")));
+            }
             for (int i = 0; i < context.servers(); i++) {
                 List<String> args = new ArrayList<>(List.of("server", "--cluster", LocalContext.CLUSTER_NAME,
                         "--zookeeper", zkAddress, "--listen-host", LocalContext.LISTEN_HOST, "--listen-port", "0",
@@ -112,7 +116,9 @@ final class LocalSupervisor {
                 serverArgs.put("server-" + i, List.copyOf(args));
                 servers.add(launch("server-" + i, args));
             }
-            awaitReady(coordinator, deadlineNs, t0);
+            for (ChildProcess coordinator : coordinators) {
+                awaitReady(coordinator, deadlineNs, t0);
+            }
             Set<String> serverAddresses = new HashSet<>();
             for (ChildProcess server : servers) {
                 serverAddresses.add(awaitReady(server, deadlineNs, t0).address());
@@ -187,7 +193,7 @@ final class LocalSupervisor {
                 long leftNs = deadlineNs - System.nanoTime();
                 if (leftNs <= 0) {
                     throw new StartFailure("the coordinator did not list every server UP in time (last: " + seen + ")"
-                            + coordinator.logTail());
+                            + coordinators.getFirst().logTail());
                 }
                 try {
                     abort.get(Math.min(leftNs, TimeUnit.MILLISECONDS.toNanos(UP_POLL_INTERVAL_MS)),
@@ -207,16 +213,22 @@ final class LocalSupervisor {
             return;
         }
         int status = child.process().exitValue();
-        boolean critical = child == zookeeper || child == coordinator;
+        boolean critical = child == zookeeper
+                || (coordinators.contains(child) && coordinators.stream().noneMatch(c -> c.process().isAlive()));
         String message = child.name() + " exited unexpectedly with status " + status + child.logTail();
         progress.println("ferrite local: " + message);
         if (critical) {
-            progress.println("ferrite local: the cluster cannot serve without its " + child.name() + "; stopping");
+            progress.println("ferrite local: the cluster cannot serve without its "
+                    + (child == zookeeper ? child.name() : "coordinators") + "; stopping");
             criticalExit.complete(message);
+        } else if (coordinators.contains(child)) {
+            progress.println("ferrite local: the cluster goes on without " + child.name()
+                    + "; another coordinator leads (or is elected within the ZooKeeper session timeout)");
         } else {
             progress.println("ferrite local: the cluster goes on without " + child.name()
-                    + "; the tablets it owned are unavailable until crash recovery exists (their log is on the"
-                    + " backups when replicas > 0); the other masters re-replicate what it backed up");
+                    + "; with replicas > 0 the coordinator recovers the tablets it owned onto the other masters from"
+                    + " its log on the backups (see ./ferrite cli status), and the other masters re-replicate what it"
+                    + " backed up; with replicas 0 its tablets' data is lost");
         }
     }
 
@@ -300,12 +312,27 @@ final class LocalSupervisor {
 
     /** The coordinators' {@code host:port} list that clients connect to. */
     String clusterAddress() {
+        List<String> addresses = new ArrayList<>();
         for (Member member : members) {
-            if (member.child() == coordinator) {
-                return member.ready().address();
+            if (coordinators.contains(member.child())) {
+                addresses.add(member.ready().address());
             }
         }
-        throw new IllegalStateException("the coordinator is not ready");
+        if (addresses.isEmpty()) {
+            throw new IllegalStateException("the coordinator is not ready");
+        }
+        return String.join(",", addresses);
+    }
+
+    /** The coordinator processes by the address each announced. */
+    java.util.Map<String, ProcessHandle> coordinatorProcesses() {
+        java.util.Map<String, ProcessHandle> out = new java.util.LinkedHashMap<>();
+        for (Member member : members) {
+            if (coordinators.contains(member.child())) {
+                out.put(member.ready().address(), member.child().process().toHandle());
+            }
+        }
+        return out;
     }
 
     /** The processes that announced READY, in start order. */
@@ -324,7 +351,7 @@ final class LocalSupervisor {
         stopping = true;
         try {
             boolean clean = stopGroup(servers);
-            clean &= stopGroup(coordinator == null ? List.of() : List.of(coordinator));
+            clean &= stopGroup(coordinators);
             clean &= stopGroup(zookeeper == null ? List.of() : List.of(zookeeper));
             closeDriver();
             return clean ? 0 : 1;

@@ -43,7 +43,7 @@ class CrashRecoveryProcessTest {
     private static final int KEYS = 4_000;
     private static final int VALUE_BYTES = 300;
 
-    @TempDir
+    @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ON_SUCCESS)
     Path dir;
 
     @Test
