@@ -77,16 +77,32 @@ public final class RecoveryCommand implements Callable<Integer> {
     @Option(names = "--keep-logs", description = "Keep each run's data directory (server logs) instead of deleting it.")
     private boolean keepLogs;
 
+    @Option(names = "--no-redis", description = "Skip the Redis RDB comparison.")
+    private boolean noRedis;
+
     record Row(long dataBytes, long objects, int valueBytes, long detectMs, long recoveryMs, long totalUnavailableMs,
-               int recoveryMastersUsed, double replayMBpsPerMaster, long lostAcknowledgedWrites) {
+               int recoveryMastersUsed, double replayMBpsPerMaster, long lostAcknowledgedWrites,
+               double serviceMBps, Double redisRdbLoadMBps, Long redisRdbBytes, Long redisLoadMs) {
     }
 
     @Override
     public Integer call() throws Exception {
         long dataBytes = quick ? 256L << 20 : ByteSizeConverter.parse(data);
+        java.nio.file.Path redis = noRedis ? null : RedisRdbLoad.findOrInstall(System.err);
         List<Row> rows = new ArrayList<>();
         for (int valueBytes : valueSizes) {
-            rows.add(run(dataBytes, valueBytes, System.err));
+            Row row = run(dataBytes, valueBytes, System.err);
+            if (redis != null) {
+                long objects = dataBytes / valueBytes;
+                RedisRdbLoad.Result r = RedisRdbLoad.measure(redis, objects, RecoveryCommand::keyOf,
+                        i -> valueOf(i, valueBytes), System.err);
+                row = new Row(row.dataBytes(), row.objects(), row.valueBytes(), row.detectMs(), row.recoveryMs(),
+                        row.totalUnavailableMs(), row.recoveryMastersUsed(), row.replayMBpsPerMaster(),
+                        row.lostAcknowledgedWrites(), row.serviceMBps(),
+                        r.loadMs() == 0 ? null : dataBytes / 1e6 / (r.loadMs() / 1e3), r.rdbBytes(), r.loadMs());
+            }
+            System.err.println("bench recovery: " + row);
+            rows.add(row);
             writeJson(rows);
         }
         System.out.println("JSON written to " + jsonFile);
@@ -142,14 +158,16 @@ public final class RecoveryCommand implements Callable<Integer> {
             table.read(keyOf(objects - 1));
             long served = System.nanoTime();
             long recoveryMs = (recovered - detected) / 1_000_000;
+            // Value bytes per second per recovery master over the recovery (CRASHED -> NORMAL), fetch
+            // and durability included: the recovery masters' own logs break it down.
             double mbps = recoveryMs == 0 ? 0 : dataBytes / 1e6 / (recoveryMs / 1e3) / owners.size();
             err.printf("bench recovery: every tablet NORMAL %d ms after the kill, on %d master(s); checking every"
                     + " key%n", (recovered - t0) / 1_000_000, owners.size());
             long lost = verify(table, objects, valueBytes, err);
-            Row row = new Row(dataBytes, objects, valueBytes, (detected - t0) / 1_000_000, recoveryMs,
-                    (served - t0) / 1_000_000, owners.size(), mbps, lost);
-            err.println("bench recovery: " + row);
-            return row;
+            long unavailableMs = (served - t0) / 1_000_000;
+            return new Row(dataBytes, objects, valueBytes, (detected - t0) / 1_000_000, recoveryMs, unavailableMs,
+                    owners.size(), mbps, lost, unavailableMs == 0 ? 0 : dataBytes / 1e6 / (unavailableMs / 1e3), null,
+                    null, null);
         } finally {
             coordinator.shutdownNow();
             cluster.stop();
@@ -264,9 +282,15 @@ public final class RecoveryCommand implements Callable<Integer> {
             Row r = rows.get(i);
             json.append(String.format(Locale.ROOT, "  {\"dataBytes\":%d,\"objects\":%d,\"valueBytes\":%d,\"detectMs\":%d,"
                             + "\"recoveryMs\":%d,\"totalUnavailableMs\":%d,\"recoveryMastersUsed\":%d,"
-                            + "\"replayMBpsPerMaster\":%.1f,\"lostAcknowledgedWrites\":%d,\"redisRdbLoadMBps\":null}%s%n",
+                            + "\"replayMBpsPerMaster\":%.1f,\"lostAcknowledgedWrites\":%d,\"serviceMBps\":%.1f,"
+                            + "\"redisRdbLoadMBps\":%s,\"redisRdbBytes\":%s,\"redisLoadMs\":%s,"
+                            + "\"serviceToRedisRatio\":%s}%s%n",
                     r.dataBytes(), r.objects(), r.valueBytes(), r.detectMs(), r.recoveryMs(), r.totalUnavailableMs(),
-                    r.recoveryMastersUsed(), r.replayMBpsPerMaster(), r.lostAcknowledgedWrites(),
+                    r.recoveryMastersUsed(), r.replayMBpsPerMaster(), r.lostAcknowledgedWrites(), r.serviceMBps(),
+                    r.redisRdbLoadMBps() == null ? "null" : String.format(Locale.ROOT, "%.1f", r.redisRdbLoadMBps()),
+                    r.redisRdbBytes(), r.redisLoadMs(),
+                    r.redisRdbLoadMBps() == null ? "null"
+                            : String.format(Locale.ROOT, "%.2f", r.serviceMBps() / r.redisRdbLoadMBps()),
                     i + 1 < rows.size() ? "," : ""));
         }
         Files.writeString(jsonFile, json.append("]\n"));

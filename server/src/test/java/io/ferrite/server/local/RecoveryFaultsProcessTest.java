@@ -62,7 +62,7 @@ class RecoveryFaultsProcessTest {
 
         Scenario(int servers, int coordinators, int span) throws Exception {
             LocalContext context = new LocalContext().servers(servers).coordinators(coordinators).replicas(2)
-                    .memory("256m").dataDir(dir)
+                    .memory("256m").dataDir(dir).startTimeoutMs(180_000)
                     .serverFlags(List.of("--session-timeout-ms", "2000", "--segment-size", "2m")).conclude();
             cluster = LocalCluster.start(context, new PrintStream(OutputStream.nullOutputStream()));
             coordinator = NettyChannelBuilder.forTarget(cluster.address().split(",")[0]).usePlaintext().build();
