@@ -17,6 +17,11 @@ import io.ferrite.coordinator.zk.ClusterView;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -71,10 +76,18 @@ public final class Coordinator implements AutoCloseable {
     private TableManager tableManager;
     private FailureDetector failureDetector;
     private AgentRunner detectorRunner;
+    /** The failure detector's ZooKeeper reads and declarations: never behind table work. */
+    private ExecutorService detectorExecutor;
     private ExecutorService rpcExecutor;
     private ScheduledExecutorService leaderExecutor;
     private ScheduledFuture<?> periodic;
     private Server server;
+    /**
+     * The coordinator service's own event loops: heartbeats must be answered on time even when
+     * other gRPC servers of the process (tests run a whole cluster in one JVM) are saturated.
+     */
+    private EventLoopGroup serverBoss;
+    private EventLoopGroup serverWorkers;
     private PersistentNode announcement;
     private LeaderLatch latch;
     private volatile boolean closed;
@@ -125,7 +138,9 @@ public final class Coordinator implements AutoCloseable {
         masterClients = new MasterClients(Duration.ofMillis(context.masterRpcTimeoutMs()), leadership::epoch);
         TableStore store = new TableStore(client, paths);
         tableManager = new TableManager(store, view, masterClients, leadership::isLeader);
-        failureDetector = new FailureDetector(client, paths, view, leaderExecutor, leadership, masterClients,
+        detectorExecutor = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
+                .name("ferrite-failure-detector-zk").factory());
+        failureDetector = new FailureDetector(client, paths, view, detectorExecutor, leadership, masterClients,
                 context.detectionTimeouts(), new SystemNanoClock(), context.sessionTimeoutMs());
         view.addListener(failureDetector);
         detectorRunner = new AgentRunner(new SleepingMillisIdleStrategy(DETECTOR_IDLE_MS),
@@ -137,7 +152,13 @@ public final class Coordinator implements AutoCloseable {
         CoordinatorServiceImpl service = new CoordinatorServiceImpl(context.cluster(), view, store, tableManager,
                 leadership, forwarder, Duration.ofMillis(context.cacheWaitMs()), failureDetector);
         rpcExecutor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ferrite-coordinator-rpc-", 0).factory());
+        serverBoss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ferrite-coordinator-accept", true),
+                NioIoHandler.newFactory());
+        serverWorkers = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("ferrite-coordinator-io", true),
+                NioIoHandler.newFactory());
         server = NettyServerBuilder.forAddress(new InetSocketAddress(context.listenHost(), context.listenPort()))
+                .bossEventLoopGroup(serverBoss).workerEventLoopGroup(serverWorkers)
+                .channelType(NioServerSocketChannel.class)
                 .addService(ServerInterceptors.intercept(service, new Forwarding()))
                 .executor(rpcExecutor)
                 .build();
@@ -322,6 +343,10 @@ public final class Coordinator implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        if (serverWorkers != null) {
+            serverWorkers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            serverBoss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
         if (latch != null) {
             try {
                 latch.close();
@@ -334,6 +359,9 @@ public final class Coordinator implements AutoCloseable {
         }
         if (detectorRunner != null) {
             detectorRunner.close();
+        }
+        if (detectorExecutor != null) {
+            detectorExecutor.shutdownNow();
         }
         if (periodic != null) {
             periodic.cancel(false);

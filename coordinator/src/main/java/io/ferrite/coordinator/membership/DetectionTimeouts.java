@@ -23,9 +23,12 @@ import java.util.concurrent.TimeUnit;
  * @param probeTimeoutNs   deadline of each probe (ControlService.Ping)
  * @param probeAttempts    probes that must all fail before a server is condemned
  * @param declareRetryNs   pause before a declaration that failed (ZooKeeper error) is tried again
+ * @param joinGraceNs      how long a server that registered while this coordinator leads may take
+ *                         to get its first heartbeat acknowledged before silence counts against it
+ *                         (a new process's first calls are slow: class loading, JIT, connections)
  */
 public record DetectionTimeouts(long leaseNs, long marginNs, long suspectNs, long probeTimeoutNs, int probeAttempts,
-                                long declareRetryNs) {
+                                long declareRetryNs, long joinGraceNs) {
     /** Default lease: 600 ms (see docs/operations.md for the choice). */
     public static final int DEFAULT_LEASE_MS = 600;
     /** Default extra wait of the leader beyond a lease. */
@@ -37,18 +40,26 @@ public record DetectionTimeouts(long leaseNs, long marginNs, long suspectNs, lon
 
     public DetectionTimeouts {
         if (leaseNs <= 0 || marginNs < 0 || suspectNs <= 0 || probeTimeoutNs <= 0 || probeAttempts < 1
-                || declareRetryNs <= 0) {
+                || declareRetryNs <= 0 || joinGraceNs < 0) {
             throw new IllegalArgumentException("bad detection timeouts: lease " + leaseNs + " ns, margin " + marginNs
                     + " ns, suspect " + suspectNs + " ns, probe " + probeTimeoutNs + " ns x " + probeAttempts);
         }
     }
 
-    /** The timeouts from milliseconds (declarations that fail are retried after 100 ms). */
+    /** Least grace a newly registered server gets for its first acknowledged heartbeat. */
+    public static final int MIN_JOIN_GRACE_MS = 3_000;
+
+    /**
+     * The timeouts from milliseconds. Declarations that fail are retried after 100 ms; a server
+     * registering while this coordinator leads gets {@code max(3 s, 4 x suspect)} for its first
+     * acknowledged heartbeat.
+     */
     public static DetectionTimeouts ofMillis(long leaseMs, long marginMs, long suspectMs, long probeTimeoutMs,
                                              int probeAttempts) {
         return new DetectionTimeouts(TimeUnit.MILLISECONDS.toNanos(leaseMs), TimeUnit.MILLISECONDS.toNanos(marginMs),
                 TimeUnit.MILLISECONDS.toNanos(suspectMs), TimeUnit.MILLISECONDS.toNanos(probeTimeoutMs),
-                probeAttempts, TimeUnit.MILLISECONDS.toNanos(100));
+                probeAttempts, TimeUnit.MILLISECONDS.toNanos(100),
+                TimeUnit.MILLISECONDS.toNanos(Math.max(MIN_JOIN_GRACE_MS, 4 * suspectMs)));
     }
 
     /** The defaults: lease 600 ms, margin 50 ms, suspect after 500 ms, 2 probes of 100 ms. */

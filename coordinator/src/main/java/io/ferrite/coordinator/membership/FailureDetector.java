@@ -252,7 +252,7 @@ public final class FailureDetector implements ClusterView.Listener, HeartbeatEnd
                         ServerInfo server = readRecord(serverId);
                         if (server != null && server.getStatus() == ServerStatus.UP && active) {
                             synchronized (this) {
-                                tracker.track(serverId, server.getAddress(), clock.nanoTime());
+                                tracker.track(serverId, server.getAddress(), clock.nanoTime(), true);
                             }
                         }
                     });

@@ -76,6 +76,8 @@ public final class HeartbeatTracker {
         String condemnation = "";
         boolean declarePending;
         long declareAtNs;
+        /** Registered while this coordinator leads and not acknowledged yet: silence counts after a grace. */
+        boolean joining;
 
         Server(long id, String address) {
             this.id = id;
@@ -121,9 +123,19 @@ public final class HeartbeatTracker {
 
     /**
      * Starts tracking a server whose record ZooKeeper shows UP (read directly, not from a cache
-     * that may lag); its silence counts from now. Known servers only get their address updated.
+     * that may lag), found when this coordinator became leader (or by a periodic scan); its
+     * silence counts from now. Known servers only get their address updated.
      */
     public void track(long serverId, String address, long nowNs) {
+        track(serverId, address, nowNs, false);
+    }
+
+    /**
+     * Starts tracking a server as {@link #track(long, String, long)}; a {@code newcomer} (it
+     * registered while this coordinator leads) is not suspected before the join grace has passed
+     * unless a heartbeat of it was acknowledged (a new process's first calls are slow).
+     */
+    public void track(long serverId, String address, long nowNs, boolean newcomer) {
         if (!leading) {
             return;
         }
@@ -134,7 +146,9 @@ public final class HeartbeatTracker {
         }
         s = new Server(serverId, address);
         s.lastHeardNs = Math.max(nowNs, leaderSinceNs);
-        s.suspectAtNs = s.lastHeardNs + timeouts.suspectNs();
+        s.joining = newcomer;
+        s.suspectAtNs = s.lastHeardNs + (newcomer ? Math.max(timeouts.suspectNs(), timeouts.joinGraceNs())
+                : timeouts.suspectNs());
         servers.put(serverId, s);
     }
 
@@ -199,6 +213,7 @@ public final class HeartbeatTracker {
         }
         s.lastHeardNs = Math.max(s.lastHeardNs, nowNs);
         s.suspectAtNs = s.lastHeardNs + timeouts.suspectNs();
+        s.joining = false;
         s.phase = Phase.ALIVE;
         s.suspectNow = false;
         s.attempt = 0;

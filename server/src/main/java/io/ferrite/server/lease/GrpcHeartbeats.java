@@ -7,6 +7,11 @@ import io.grpc.ConnectivityState;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import io.grpc.stub.StreamObserver;
 import java.util.HashMap;
 import java.util.Map;
@@ -18,9 +23,15 @@ import java.util.function.BiConsumer;
  * its own deadline. A channel that failed to connect is told to try again at once rather than
  * after gRPC's reconnection backoff (up to minutes), so a coordinator that comes back at the same
  * address is found by the next heartbeat.
+ *
+ * <p>The channels run on an event loop thread of their own, not on gRPC's shared one, which with
+ * {@code data-executor=direct} also executes data calls: a master saturated with data calls must
+ * still send its heartbeats and read their answers on time, or its lease would lapse.
  */
 final class GrpcHeartbeats implements HeartbeatSender.Transport {
     private final Map<String, ManagedChannel> channels = new HashMap<>();
+    private final EventLoopGroup eventLoop = new MultiThreadIoEventLoopGroup(1,
+            new DefaultThreadFactory("ferrite-heartbeat-io", true), NioIoHandler.newFactory());
     private boolean closed;
 
     @Override
@@ -72,7 +83,8 @@ final class GrpcHeartbeats implements HeartbeatSender.Transport {
         if (closed) {
             throw new IllegalStateException("heartbeats stopped");
         }
-        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
+        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a).usePlaintext()
+                .eventLoopGroup(eventLoop).channelType(NioSocketChannel.class).build());
     }
 
     @Override
@@ -82,5 +94,6 @@ final class GrpcHeartbeats implements HeartbeatSender.Transport {
             channel.shutdownNow();
         }
         channels.clear();
+        eventLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 }
