@@ -23,9 +23,10 @@ import java.util.concurrent.TimeUnit;
  * @param probeTimeoutNs   deadline of each probe (ControlService.Ping)
  * @param probeAttempts    probes that must all fail before a server is condemned
  * @param declareRetryNs   pause before a declaration that failed (ZooKeeper error) is tried again
- * @param joinGraceNs      how long a server that registered while this coordinator leads may take
- *                         to get its first heartbeat acknowledged before silence counts against it
- *                         (a new process's first calls are slow: class loading, JIT, connections)
+ * @param joinGraceNs      how long a server this leader has not acknowledged yet (every server right
+ *                         after an election, and a newly registered one) may stay silent before it
+ *                         is suspected, unless its liveness node goes: a new process's, or a new
+ *                         leader's, first calls are slow (class loading, JIT, connections)
  */
 public record DetectionTimeouts(long leaseNs, long marginNs, long suspectNs, long probeTimeoutNs, int probeAttempts,
                                 long declareRetryNs, long joinGraceNs) {
@@ -46,13 +47,12 @@ public record DetectionTimeouts(long leaseNs, long marginNs, long suspectNs, lon
         }
     }
 
-    /** Least grace a newly registered server gets for its first acknowledged heartbeat. */
-    public static final int MIN_JOIN_GRACE_MS = 3_000;
+    /** Least grace a server gets for its first heartbeat acknowledged by this leader. */
+    public static final int MIN_JOIN_GRACE_MS = 5_000;
 
     /**
      * The timeouts from milliseconds. Declarations that fail are retried after 100 ms; a server
-     * registering while this coordinator leads gets {@code max(3 s, 4 x suspect)} for its first
-     * acknowledged heartbeat.
+     * gets {@code max(5 s, 4 x suspect)} for its first heartbeat acknowledged by this leader.
      */
     public static DetectionTimeouts ofMillis(long leaseMs, long marginMs, long suspectMs, long probeTimeoutMs,
                                              int probeAttempts) {

@@ -252,7 +252,7 @@ public final class FailureDetector implements ClusterView.Listener, HeartbeatEnd
                         ServerInfo server = readRecord(serverId);
                         if (server != null && server.getStatus() == ServerStatus.UP && active) {
                             synchronized (this) {
-                                tracker.track(serverId, server.getAddress(), clock.nanoTime(), true);
+                                tracker.track(serverId, server.getAddress(), clock.nanoTime());
                             }
                         }
                     });
@@ -432,6 +432,7 @@ public final class FailureDetector implements ClusterView.Listener, HeartbeatEnd
     private void scanAll() {
         Map<Long, Long> newestByIndex = new HashMap<>();
         Map<Long, ServerInfo> upServers = new HashMap<>();
+        List<Long> withoutLiveness = new ArrayList<>();
         for (String node : Zk.children(client, paths.servers())) {
             long id = ClusterPaths.tryParseServerNode(node);
             if (id == 0) {
@@ -443,6 +444,9 @@ public final class FailureDetector implements ClusterView.Listener, HeartbeatEnd
             ServerInfo server = record == null ? null : decode(id, record);
             if (server != null && server.getStatus() == ServerStatus.UP) {
                 upServers.put(id, server);
+                if (!Zk.exists(client, paths.live(id))) {
+                    withoutLiveness.add(id);
+                }
             }
         }
         long nowNs = clock.nanoTime();
@@ -458,6 +462,9 @@ public final class FailureDetector implements ClusterView.Listener, HeartbeatEnd
                 if (newestByIndex.get(id >>> 32) != id) {
                     tracker.replaced(id, nowNs);
                 }
+            }
+            for (long id : withoutLiveness) {
+                tracker.livenessLost(id, nowNs); // its session is gone: probe it now, grace or not
             }
         }
     }

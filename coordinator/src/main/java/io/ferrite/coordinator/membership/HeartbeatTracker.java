@@ -76,7 +76,7 @@ public final class HeartbeatTracker {
         String condemnation = "";
         boolean declarePending;
         long declareAtNs;
-        /** Registered while this coordinator leads and not acknowledged yet: silence counts after a grace. */
+        /** Not acknowledged by this leader yet: silence counts only after the join grace. */
         boolean joining;
 
         Server(long id, String address) {
@@ -123,19 +123,12 @@ public final class HeartbeatTracker {
 
     /**
      * Starts tracking a server whose record ZooKeeper shows UP (read directly, not from a cache
-     * that may lag), found when this coordinator became leader (or by a periodic scan); its
-     * silence counts from now. Known servers only get their address updated.
+     * that may lag); known servers only get their address updated. Its silence counts from now,
+     * and until this leader acknowledges one of its heartbeats it is suspected only after the
+     * join grace (a new process's, or a new leader's, first calls are slow), or at once if its
+     * liveness node goes. Either way it is declared no earlier than lease + margin from now.
      */
     public void track(long serverId, String address, long nowNs) {
-        track(serverId, address, nowNs, false);
-    }
-
-    /**
-     * Starts tracking a server as {@link #track(long, String, long)}; a {@code newcomer} (it
-     * registered while this coordinator leads) is not suspected before the join grace has passed
-     * unless a heartbeat of it was acknowledged (a new process's first calls are slow).
-     */
-    public void track(long serverId, String address, long nowNs, boolean newcomer) {
         if (!leading) {
             return;
         }
@@ -146,9 +139,8 @@ public final class HeartbeatTracker {
         }
         s = new Server(serverId, address);
         s.lastHeardNs = Math.max(nowNs, leaderSinceNs);
-        s.joining = newcomer;
-        s.suspectAtNs = s.lastHeardNs + (newcomer ? Math.max(timeouts.suspectNs(), timeouts.joinGraceNs())
-                : timeouts.suspectNs());
+        s.joining = true;
+        s.suspectAtNs = s.lastHeardNs + Math.max(timeouts.suspectNs(), timeouts.joinGraceNs());
         servers.put(serverId, s);
     }
 
@@ -283,7 +275,10 @@ public final class HeartbeatTracker {
             case ALIVE -> {
                 if (s.suspectNow || nowNs - s.suspectAtNs >= 0) {
                     if (!s.suspectNow) {
-                        s.suspicion = "no heartbeat for " + millis(nowNs - s.lastHeardNs) + " ms";
+                        s.suspicion = s.joining
+                                ? "no heartbeat acknowledged in the " + millis(nowNs - s.lastHeardNs)
+                                        + " ms since this leader started tracking it"
+                                : "no heartbeat for " + millis(nowNs - s.lastHeardNs) + " ms";
                     }
                     s.suspectNow = false;
                     s.phase = Phase.SUSPECT;

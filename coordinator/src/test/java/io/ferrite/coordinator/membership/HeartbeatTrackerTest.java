@@ -74,6 +74,7 @@ class HeartbeatTrackerTest {
 
     @Test
     void aHeartbeatArrivingWhileTheProbeIsOutCancelsTheSuspicion() {
+        tracker.heartbeat(SERVER, at(0));
         assertThat(pollAt(500)).containsExactly("probe 1");
         assertThat(tracker.heartbeat(SERVER, at(520))).isEqualTo(HeartbeatTracker.Verdict.ACK);
         tracker.probeAnswered(SERVER, 1, false, at(600)); // late and stale: ignored
@@ -116,6 +117,7 @@ class HeartbeatTrackerTest {
 
     @Test
     void aCondemnedServerThatHeartbeatsBeforeTheDeclarationIsAliveAgain() {
+        tracker.heartbeat(SERVER, at(0));
         pollAt(500);
         tracker.probeAnswered(SERVER, 1, false, at(501));
         pollAt(501);
@@ -172,6 +174,7 @@ class HeartbeatTrackerTest {
 
     @Test
     void aFailedDeclarationIsRetriedAndNeverAcknowledgedMeanwhile() {
+        tracker.heartbeat(SERVER, at(0));
         pollAt(500);
         tracker.probeAnswered(SERVER, 1, false, at(500));
         pollAt(500);
@@ -185,11 +188,24 @@ class HeartbeatTrackerTest {
 
     @Test
     void anUnansweredProbeCountsAsFailedAfterTwiceItsDeadline() {
+        tracker.heartbeat(SERVER, at(0));
         assertThat(pollAt(500)).containsExactly("probe 1");
         assertThat(pollAt(699)).isEmpty();
         assertThat(pollAt(700)).containsExactly("probe 2");
         assertThat(pollAt(900)).as("both overdue: condemned, and the lease expired long ago").singleElement()
                 .asString().startsWith("declare:");
+    }
+
+    @Test
+    void aServerThisLeaderNeverAcknowledgedIsSuspectedOnlyAfterTheJoinGrace() {
+        // Tracked at 0 (election, or registration) and silent: slow first calls are forgiven.
+        assertThat(pollAt(4_999)).isEmpty();
+        assertThat(pollAt(5_000)).containsExactly("probe 1");
+        tracker.probeAnswered(SERVER, 1, false, at(5_001));
+        assertThat(pollAt(5_001)).containsExactly("probe 2");
+        tracker.probeAnswered(SERVER, 2, false, at(5_002));
+        assertThat(pollAt(5_002)).singleElement().asString()
+                .startsWith("declare: no heartbeat acknowledged in the 5000 ms since this leader started tracking it");
     }
 
     @Test
