@@ -36,7 +36,7 @@ public record DetectionTimeouts(long leaseNs, long marginNs, long suspectNs, lon
     public static final int DEFAULT_LEASE_MARGIN_MS = 50;
     /** Default silence before a server is probed. */
     public static final int DEFAULT_SUSPECT_AFTER_MS = 500;
-    public static final int DEFAULT_PROBE_TIMEOUT_MS = 100;
+    public static final int DEFAULT_PROBE_TIMEOUT_MS = 200;
     public static final int DEFAULT_PROBE_ATTEMPTS = 2;
 
     public DetectionTimeouts {
@@ -62,7 +62,7 @@ public record DetectionTimeouts(long leaseNs, long marginNs, long suspectNs, lon
                 TimeUnit.MILLISECONDS.toNanos(Math.max(MIN_JOIN_GRACE_MS, 4 * suspectMs)));
     }
 
-    /** The defaults: lease 600 ms, margin 50 ms, suspect after 500 ms, 2 probes of 100 ms. */
+    /** The defaults: lease 600 ms, margin 50 ms, suspect after 500 ms, 2 probes of 200 ms. */
     public static DetectionTimeouts defaults() {
         return ofMillis(DEFAULT_LEASE_MS, DEFAULT_LEASE_MARGIN_MS, DEFAULT_SUSPECT_AFTER_MS, DEFAULT_PROBE_TIMEOUT_MS,
                 DEFAULT_PROBE_ATTEMPTS);

@@ -30,6 +30,13 @@ import org.agrona.collections.Long2ObjectHashMap;
  * it (heartbeats are not acknowledged). A new leader starts every server at its election time,
  * so it waits a full lease and margin before declaring anyone. Probe answers prove the server
  * alive but grant no lease, so they move the next suspicion, not {@code lastHeard}.
+ *
+ * <p><b>The detector's own stalls.</b> When this process is starved (a loaded machine, a GC
+ * pause), heartbeats wait unread and probe answers unprocessed, so every server looks silent.
+ * A gap between two polls longer than {@link #STALL_NS} is taken as the detector's own stall:
+ * every pending suspicion moves by the gap, and a probe that failed while a stall overlapped it
+ * is sent again rather than counted. This only ever delays a declaration; the lease rule above is
+ * measured in real time and is untouched.
  */
 public final class HeartbeatTracker {
     /** What the leader answers a heartbeat. */
@@ -71,6 +78,7 @@ public final class HeartbeatTracker {
         String suspicion = "";
         int attempt;
         boolean probeOutstanding;
+        long probeSentNs;
         long probeDeadlineNs;
         boolean replaced;
         String condemnation = "";
@@ -85,11 +93,19 @@ public final class HeartbeatTracker {
         }
     }
 
+    /** A gap between polls longer than this is the detector's own stall (it polls every few ms). */
+    public static final long STALL_NS = TimeUnit.MILLISECONDS.toNanos(100);
+
     private final DetectionTimeouts timeouts;
     private final Long2ObjectHashMap<Server> servers = new Long2ObjectHashMap<>();
     private final List<Server> scratch = new ArrayList<>();
     private boolean leading;
     private long leaderSinceNs;
+    private boolean polled;
+    private long lastPollNs;
+    /** When the latest stall of the detector ended (probes sent before it are not trusted). */
+    private long lastStallEndNs;
+    private long stalls;
 
     public HeartbeatTracker(DetectionTimeouts timeouts) {
         this.timeouts = timeouts;
@@ -103,6 +119,8 @@ public final class HeartbeatTracker {
     public void lead(long nowNs) {
         leading = true;
         leaderSinceNs = nowNs;
+        lastStallEndNs = nowNs;
+        polled = false;
         servers.clear();
     }
 
@@ -227,6 +245,8 @@ public final class HeartbeatTracker {
             s.phase = Phase.ALIVE;
             s.attempt = 0;
             s.suspectAtNs = nowNs + timeouts.suspectNs();
+        } else if (s.probeSentNs - lastStallEndNs < 0 || nowNs - lastPollNs > STALL_NS) {
+            s.attempt--; // the detector stalled while it was out: inconclusive, sent again
         } else {
             probeFailed(s);
         }
@@ -260,6 +280,12 @@ public final class HeartbeatTracker {
         if (!leading) {
             return 0;
         }
+        long gapNs = nowNs - lastPollNs;
+        lastPollNs = nowNs;
+        if (polled && gapNs > STALL_NS) {
+            stalled(nowNs, gapNs);
+        }
+        polled = true;
         scratch.clear();
         scratch.addAll(servers.values());
         int work = 0;
@@ -268,6 +294,23 @@ public final class HeartbeatTracker {
         }
         scratch.clear();
         return work;
+    }
+
+    /** The detector did not run for {@code gapNs}: nobody's silence counts against them for that time. */
+    private void stalled(long nowNs, long gapNs) {
+        stalls++;
+        lastStallEndNs = nowNs;
+        for (Server s : servers.values()) {
+            s.suspectAtNs += gapNs;
+            if (s.probeOutstanding) {
+                s.probeDeadlineNs += gapNs;
+            }
+        }
+    }
+
+    /** How many stalls of its own the detector has discounted (metrics, tests). */
+    public long stalls() {
+        return stalls;
     }
 
     private int step(Server s, long nowNs, Actions actions) {
@@ -294,6 +337,10 @@ public final class HeartbeatTracker {
                         return 0;
                     }
                     s.probeOutstanding = false;
+                    if (s.probeSentNs - lastStallEndNs < 0) {
+                        s.attempt--;
+                        return sendProbe(s, nowNs, actions);
+                    }
                     probeFailed(s);
                     if (s.phase == Phase.CONDEMNED) {
                         return step(s, nowNs, actions);
@@ -333,6 +380,7 @@ public final class HeartbeatTracker {
         }
         s.attempt++;
         s.probeOutstanding = true;
+        s.probeSentNs = nowNs;
         s.probeDeadlineNs = nowNs + timeouts.probeTimeoutNs();
         actions.probe(s.id, s.address, s.attempt, timeouts.probeTimeoutNs());
         return 1;

@@ -9,8 +9,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The failure detector's timing, driven by hand with the default timeouts (lease 600 ms, margin
- * 50 ms, suspect after 500 ms, 2 probes of 100 ms): no clock, no thread, no ZooKeeper.
+ * The failure detector's timing, driven by hand with lease 600 ms, margin 50 ms, suspect after
+ * 500 ms, 2 probes of 100 ms: no clock, no thread, no ZooKeeper. {@link #pollAt} moves time on
+ * polling every 5 ms, as the detector's agent does; a jump is a stall of the detector itself.
  */
 class HeartbeatTrackerTest {
     private static final long SERVER = 7L << 32 | 1;
@@ -18,7 +19,11 @@ class HeartbeatTrackerTest {
     /** An arbitrary origin: nanoTime values are not anchored to zero. */
     private static final long T0 = 1_000_000_000_000L;
 
-    private final HeartbeatTracker tracker = new HeartbeatTracker(DetectionTimeouts.defaults());
+    private static final DetectionTimeouts TIMEOUTS = DetectionTimeouts.ofMillis(600, 50, 500, 100, 2);
+    private static final long POLL_MS = 5;
+
+    private final HeartbeatTracker tracker = new HeartbeatTracker(TIMEOUTS);
+    private long polledMs;
     private final List<String> actions = new ArrayList<>();
     private final HeartbeatTracker.Actions recorder = new HeartbeatTracker.Actions() {
         @Override
@@ -36,10 +41,21 @@ class HeartbeatTrackerTest {
         return T0 + TimeUnit.MILLISECONDS.toNanos(ms);
     }
 
-    /** Polls at {@code ms} and returns what was asked for then. */
+    /** Moves time on to {@code ms}, polling every 5 ms, and returns what was asked for meanwhile. */
     private List<String> pollAt(long ms) {
         actions.clear();
+        for (long t = Math.min(polledMs + POLL_MS, ms); t <= ms; t = t == ms ? ms + 1 : Math.min(t + POLL_MS, ms)) {
+            tracker.poll(at(t), recorder);
+        }
+        polledMs = ms;
+        return List.copyOf(actions);
+    }
+
+    /** One poll at {@code ms} after no poll since the last one: the detector itself stalled. */
+    private List<String> stallUntil(long ms) {
+        actions.clear();
         tracker.poll(at(ms), recorder);
+        polledMs = ms;
         return List.copyOf(actions);
     }
 
@@ -47,6 +63,7 @@ class HeartbeatTrackerTest {
     void leadAndTrack() {
         tracker.lead(at(0));
         tracker.track(SERVER, ADDRESS, at(0));
+        tracker.poll(at(0), recorder);
     }
 
     @Test
@@ -131,7 +148,7 @@ class HeartbeatTrackerTest {
 
     @Test
     void aNewLeaderWaitsAFullLeaseFromItsElectionBeforeDeclaringAnyone() {
-        HeartbeatTracker fresh = new HeartbeatTracker(DetectionTimeouts.defaults());
+        HeartbeatTracker fresh = new HeartbeatTracker(TIMEOUTS);
         fresh.lead(at(10_000));
         fresh.track(SERVER, ADDRESS, at(10_000));
         // Its liveness node is gone already: probed at once, and the probes fail at once...
@@ -143,7 +160,9 @@ class HeartbeatTrackerTest {
         fresh.poll(at(10_002), recorder);
         fresh.probeAnswered(SERVER, 2, false, at(10_003));
         actions.clear();
-        fresh.poll(at(10_003), recorder);
+        for (long ms = 10_003; ms < 10_650; ms += POLL_MS) {
+            fresh.poll(at(ms), recorder);
+        }
         fresh.poll(at(10_649), recorder);
         assertThat(actions).as("an older leader's acknowledgement may still hold a lease").isEmpty();
         fresh.poll(at(10_650), recorder);
@@ -159,7 +178,8 @@ class HeartbeatTrackerTest {
         tracker.probeAnswered(SERVER, 1, true, at(155));
         assertThat(pollAt(160)).isEmpty();
         assertThat(tracker.heartbeat(SERVER, at(200))).isEqualTo(HeartbeatTracker.Verdict.ACK);
-        assertThat(pollAt(2_000)).as("suspected again only by silence").containsExactly("probe 1");
+        assertThat(pollAt(699)).isEmpty();
+        assertThat(pollAt(700)).as("suspected again only by silence").containsExactly("probe 1");
     }
 
     @Test
@@ -206,6 +226,30 @@ class HeartbeatTrackerTest {
         tracker.probeAnswered(SERVER, 2, false, at(5_002));
         assertThat(pollAt(5_002)).singleElement().asString()
                 .startsWith("declare: no heartbeat acknowledged in the 5000 ms since this leader started tracking it");
+    }
+
+    @Test
+    void aStallOfTheDetectorItselfIsNotBlamedOnTheServers() {
+        tracker.heartbeat(SERVER, at(0));
+        assertThat(pollAt(100)).isEmpty();
+        // The coordinator is starved for 1.9 s: heartbeats wait unread, nothing polls.
+        assertThat(stallUntil(2_000)).as("its silence during the stall does not count").isEmpty();
+        assertThat(tracker.stalls()).isEqualTo(1);
+        assertThat(tracker.heartbeat(SERVER, at(2_010))).as("the queued heartbeat").isEqualTo(
+                HeartbeatTracker.Verdict.ACK);
+        assertThat(pollAt(2_509)).isEmpty();
+    }
+
+    @Test
+    void aProbeThatFailsWhileTheDetectorStalledIsSentAgainNotCounted() {
+        tracker.heartbeat(SERVER, at(0));
+        assertThat(pollAt(500)).containsExactly("probe 1");
+        // Starved right after: the probe's deadline fires before the next poll.
+        tracker.probeAnswered(SERVER, 1, false, at(1_500));
+        assertThat(stallUntil(1_505)).as("attempt 1 again").containsExactly("probe 1");
+        tracker.probeAnswered(SERVER, 1, true, at(1_510));
+        assertThat(pollAt(1_600)).isEmpty();
+        assertThat(tracker.heartbeat(SERVER, at(1_600))).isEqualTo(HeartbeatTracker.Verdict.ACK);
     }
 
     @Test

@@ -62,7 +62,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
     String suspectAfterMs;
 
     @Option(names = "--probe-timeout-ms", paramLabel = "MS",
-            description = "Deadline of each probe of a suspected server (default: 100).")
+            description = "Deadline of each probe of a suspected server (default: 200).")
     String probeTimeoutMs;
 
     @Option(names = "--probe-attempts", paramLabel = "N",

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Failure detection with real processes and real signals, default timeouts (heartbeats every
- * 100 ms, suspect after 500 ms, two probes of 100 ms, lease 600 ms + 50 ms): a {@code ferrite
+ * 100 ms, suspect after 500 ms, two probes of 200 ms, lease 600 ms + 50 ms): a {@code ferrite
  * local} cluster of four server processes (R=1) with a coordinator and ZooKeeper, on two cores.
  * <ol>
  *   <li>A server SIGSTOPped for 300 ms (shorter than the detection timeout) is not declared: its
