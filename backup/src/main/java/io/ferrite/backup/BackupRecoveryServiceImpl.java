@@ -103,7 +103,7 @@ public final class BackupRecoveryServiceImpl extends BackupRecoveryServiceGrpc.B
             return;
         }
         if (!admitCoordinatorEpoch.test(request.getCoordinatorEpoch())) {
-            reply(out, response.setStatus(Status.WRONG_SERVER).build());
+            reply(out, response.setStatus(Status.STALE_COORDINATOR).build());
             return;
         }
         if (masterLive.test(request.getMasterId())) {

@@ -56,8 +56,15 @@ import org.slf4j.LoggerFactory;
  * off this thread), and applies each answer with {@link ReplicaStore#reconcile}, so a FREE lost
  * on the way, or a replica its master replaced, does not stay for good.
  *
- * <p>Masters the cluster does not list as live ({@code masterAllowed} false: crashed, removed
- * or unknown) get {@link RejectReason#NOT_IN_CLUSTER} for every message but free.
+ * <p><b>Admission, per message.</b> Every open, append, close and free is checked against
+ * {@code masterAllowed} (in the server: the master's record is UP in this server's own cached
+ * view of ZooKeeper, which ZooKeeper watches refresh; no coordinator is involved) and against
+ * the masters this backup was told to {@link #fence} (recovery does so before it lists a crashed
+ * master's replicas, so nothing the backup accepted after the listing can be missing from it).
+ * A master that fails the check (declared CRASHED, removed, replaced, unknown, or fenced) gets
+ * {@link RejectReason#NOT_IN_CLUSTER} for opens, appends and closes, and its frees are dropped
+ * (counted in {@link #refusedFrees()}): a crashed master's replicas are kept until its recovery
+ * is done. Reconciliation never asks, nor applies the answer of, such a master either.
  */
 public final class BackupService implements Agent, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BackupService.class);
@@ -100,6 +107,9 @@ public final class BackupService implements Agent, AutoCloseable {
     private final ReplicaStore store;
     private final LongSupplier backupId;
     private final LongPredicate masterAllowed;
+    /** Masters refused whatever the cluster view says (see {@link #fence}). */
+    private final java.util.Set<Long> fenced = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final AtomicLong refusedFrees = new AtomicLong();
     private final MasterDirectory masters;
     private final long reconcileIntervalNs;
     private final NanoClock clock;
@@ -275,7 +285,7 @@ public final class BackupService implements Agent, AutoCloseable {
         askedAtNs.values().removeIf(at -> nowNs - at > QUESTION_TIMEOUT_NS);
         int asked = 0;
         for (long masterId : store.masters()) {
-            if (!masterAllowed.test(masterId) || askedAtNs.containsKey(masterId)) {
+            if (!allowed(masterId) || askedAtNs.containsKey(masterId)) {
                 continue; // not UP: kept for recovery
             }
             long openedBefore = store.openSequence();
@@ -307,8 +317,8 @@ public final class BackupService implements Agent, AutoCloseable {
                 continue;
             }
             unreachable.remove(a.masterId());
-            if (a.answer().isEmpty()) {
-                continue;
+            if (a.answer().isEmpty() || !allowed(a.masterId())) {
+                continue; // declared CRASHED since it answered: its replicas are kept for recovery
             }
             int dropped = store.reconcile(a.answer().get(), backupId.getAsLong(), a.openedBefore());
             reconciliations.incrementAndGet();
@@ -409,7 +419,7 @@ public final class BackupService implements Agent, AutoCloseable {
                 return;
             }
         }
-        if (!masterAllowed.test(masterId)) {
+        if (!allowed(masterId)) {
             sendReject(masterId, segmentId, epoch, RejectReason.NOT_IN_CLUSTER, 0, correlation);
             return;
         }
@@ -426,7 +436,7 @@ public final class BackupService implements Agent, AutoCloseable {
         int certificateChecksum = (int) append.certificateChecksum();
         long correlation = append.correlationId();
         int count = append.bytesLength();
-        if (!masterAllowed.test(masterId)) {
+        if (!allowed(masterId)) {
             append.skipBytes();
             sendReject(masterId, segmentId, epoch, RejectReason.NOT_IN_CLUSTER, 0, correlation);
             return;
@@ -444,7 +454,7 @@ public final class BackupService implements Agent, AutoCloseable {
     private void onClose(DirectBuffer buffer, int body, int blockLength, int version) {
         close.wrap(buffer, body, blockLength, version);
         long masterId = close.masterId();
-        if (!masterAllowed.test(masterId)) {
+        if (!allowed(masterId)) {
             sendReject(masterId, close.segmentId(), close.epoch(), RejectReason.NOT_IN_CLUSTER, 0,
                     close.correlationId());
             return;
@@ -458,7 +468,39 @@ public final class BackupService implements Agent, AutoCloseable {
         if (droppingFrees) {
             return;
         }
-        store.free(free.masterId(), free.segmentId());
+        long masterId = free.masterId();
+        if (!allowed(masterId)) {
+            // A crashed master's replicas stay until its recovery is done (frees have no answer).
+            if (refusedFrees.getAndIncrement() == 0) {
+                LOG.warn("backup: refused a free of segment {} from master {}, which the cluster does not list as UP"
+                        + " (further ones are counted)", free.segmentId(), masterId);
+            }
+            return;
+        }
+        store.free(masterId, free.segmentId());
+    }
+
+    /** Whether a message of this master may be applied: listed UP in the cluster and not fenced here. */
+    private boolean allowed(long masterId) {
+        return masterAllowed.test(masterId) && (fenced.isEmpty() || !fenced.contains(masterId));
+    }
+
+    /**
+     * Refuses every later message of {@code masterId} (opens, appends and closes get
+     * NOT_IN_CLUSTER, frees are dropped), whatever the cluster view says, for the life of this
+     * process. Recovery calls this before it lists or reads a crashed master's replicas here, so
+     * that the replicas cannot grow, or shrink, behind its back (this backup's cached view may not
+     * show the master CRASHED yet). Thread-safe; takes effect for the next message.
+     */
+    public void fence(long masterId) {
+        if (fenced.add(masterId)) {
+            LOG.info("backup: refusing every message of master {} from now on", masterId);
+        }
+    }
+
+    /** Frees refused because their master was not UP (or fenced). */
+    public long refusedFrees() {
+        return refusedFrees.get();
     }
 
     private void answer(long masterId, long segmentId, long epoch, ReplicaStore.Result result, long correlation) {

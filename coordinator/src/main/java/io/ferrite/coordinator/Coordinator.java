@@ -1,5 +1,6 @@
 package io.ferrite.coordinator;
 
+import io.ferrite.coordinator.membership.DetectionTimeouts;
 import io.ferrite.coordinator.membership.FailureDetector;
 import io.ferrite.coordinator.recovery.GrpcRecoveryRpc;
 import io.ferrite.coordinator.recovery.RecoveryManager;
@@ -7,6 +8,7 @@ import io.ferrite.coordinator.recovery.RecoverySettings;
 import io.ferrite.coordinator.recovery.ZkRecoveryStore;
 import io.ferrite.coordinator.rpc.CoordinatorServiceImpl;
 import io.ferrite.coordinator.rpc.Forwarding;
+import io.ferrite.coordinator.rpc.LeaderEpoch;
 import io.ferrite.coordinator.rpc.LeaderForwarder;
 import io.ferrite.coordinator.rpc.Leadership;
 import io.ferrite.coordinator.rpc.MasterClients;
@@ -19,6 +21,11 @@ import io.ferrite.coordinator.zk.ClusterView;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -36,6 +43,9 @@ import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
 import org.apache.curator.framework.recipes.leader.Participant;
 import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.agrona.concurrent.SystemNanoClock;
 import org.apache.zookeeper.CreateMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,14 +57,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>On start it connects to ZooKeeper, creates the cluster's folders if needed, fills its
  * cache of the cluster, starts the gRPC server, announces itself under {@code coordinators/}
- * and joins the Curator {@link LeaderLatch}. The leader performs table mutations and runs the
- * {@link FailureDetector}; on election, and every {@code retry-interval-ms}, it finishes
- * creates and drops left unfinished. Followers answer reads from their cache and forward
- * mutations to the leader.
+ * and joins the Curator {@link LeaderLatch}. On election it first writes its term's epoch
+ * ({@link LeaderEpoch}: every control call that moves data carries it), then runs the
+ * {@link FailureDetector} (servers' heartbeats, probes, CRASHED) and performs table mutations;
+ * on election, and every {@code retry-interval-ms}, it finishes creates and drops left
+ * unfinished. Followers answer reads from their cache, forward mutations to the leader and
+ * answer heartbeats NOT_LEADER with the leader's address.
  */
 public final class Coordinator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Coordinator.class);
     private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(2);
+    /** The failure detector's duty cycle runs every few milliseconds (its timeouts are 100s of ms). */
+    private static final long DETECTOR_IDLE_MS = 5;
 
     private final CoordinatorContext context;
     private final ClusterPaths paths;
@@ -67,10 +81,19 @@ public final class Coordinator implements AutoCloseable {
     private FailureDetector failureDetector;
     private GrpcRecoveryRpc recoveryRpc;
     private RecoveryManager recoveries;
+    private AgentRunner detectorRunner;
+    /** The failure detector's ZooKeeper reads and declarations: never behind table work. */
+    private ExecutorService detectorExecutor;
     private ExecutorService rpcExecutor;
     private ScheduledExecutorService leaderExecutor;
     private ScheduledFuture<?> periodic;
     private Server server;
+    /**
+     * The coordinator service's own event loops: heartbeats must be answered on time even when
+     * other gRPC servers of the process (tests run a whole cluster in one JVM) are saturated.
+     */
+    private EventLoopGroup serverBoss;
+    private EventLoopGroup serverWorkers;
     private PersistentNode announcement;
     private LeaderLatch latch;
     private volatile boolean closed;
@@ -118,14 +141,17 @@ public final class Coordinator implements AutoCloseable {
 
         leaderExecutor = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon()
                 .name("ferrite-coordinator-leader").factory());
-        masterClients = new MasterClients(Duration.ofMillis(context.masterRpcTimeoutMs()));
+        masterClients = new MasterClients(Duration.ofMillis(context.masterRpcTimeoutMs()), leadership::epoch);
         TableStore store = new TableStore(client, paths);
         tableManager = new TableManager(store, view, masterClients, leadership::isLeader);
-        failureDetector = new FailureDetector(client, paths, leaderExecutor, leadership::isLeader);
+        detectorExecutor = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
+                .name("ferrite-failure-detector-zk").factory());
+        failureDetector = new FailureDetector(client, paths, view, detectorExecutor, leadership, masterClients,
+                context.detectionTimeouts(), new SystemNanoClock(), context.sessionTimeoutMs());
         view.addListener(failureDetector);
         recoveryRpc = new GrpcRecoveryRpc(Duration.ofMillis(context.masterRpcTimeoutMs()), Duration.ofMinutes(10));
         recoveries = new RecoveryManager(new ZkRecoveryStore(client, paths), recoveryRpc, RecoverySettings.defaults(),
-                () -> 0L, leadership::isLeader);
+                leadership::epoch, leadership::isLeader);
         view.addListener(new ClusterView.Listener() {
             @Override
             public void serverChanged(io.ferrite.proto.v1.ServerInfo server) {
@@ -134,12 +160,22 @@ public final class Coordinator implements AutoCloseable {
                 }
             }
         });
+        detectorRunner = new AgentRunner(new SleepingMillisIdleStrategy(DETECTOR_IDLE_MS),
+                e -> LOG.warn("failure detector: duty cycle failed", e), null, failureDetector);
+        AgentRunner.startOnThread(detectorRunner, Thread.ofPlatform().daemon().name("ferrite-failure-detector")
+                .factory());
         forwarder = new LeaderForwarder(leadership, Duration.ofMillis(context.forwardTimeoutMs()));
 
         CoordinatorServiceImpl service = new CoordinatorServiceImpl(context.cluster(), view, store, tableManager,
-                leadership, forwarder, Duration.ofMillis(context.cacheWaitMs()));
+                leadership, forwarder, Duration.ofMillis(context.cacheWaitMs()), failureDetector);
         rpcExecutor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ferrite-coordinator-rpc-", 0).factory());
+        serverBoss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ferrite-coordinator-accept", true),
+                NioIoHandler.newFactory());
+        serverWorkers = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("ferrite-coordinator-io", true),
+                NioIoHandler.newFactory());
         server = NettyServerBuilder.forAddress(new InetSocketAddress(context.listenHost(), context.listenPort()))
+                .bossEventLoopGroup(serverBoss).workerEventLoopGroup(serverWorkers)
+                .channelType(NioServerSocketChannel.class)
                 .addService(ServerInterceptors.intercept(service, new Forwarding()))
                 .executor(rpcExecutor)
                 .build();
@@ -187,11 +223,35 @@ public final class Coordinator implements AutoCloseable {
         return (host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
     }
 
+    /**
+     * On the leader executor: writes the term's epoch (retried while the latch still says leader),
+     * then starts the failure detector and finishes pending work. Until the epoch is written
+     * {@link Leadership#isLeader()} is false, so nothing is mutated or acknowledged without it.
+     */
     private void becameLeader() {
-        if (closed) {
+        while (!closed && latchHasLeadership()) {
+            try {
+                long epoch = LeaderEpoch.bump(client, paths);
+                synchronized (leadership) {
+                    leadership.epoch = epoch;
+                    leadership.notifyAll();
+                }
+                LOG.info("coordinator {} is now the leader of cluster '{}' (epoch {})", leadership.self,
+                        context.cluster(), epoch);
+                break;
+            } catch (ClusterStoreException e) {
+                LOG.warn("could not write the leader epoch yet: {}", e.getMessage());
+                try {
+                    TimeUnit.MILLISECONDS.sleep(EPOCH_RETRY_MS); // I/O retry pacing on the leader thread
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+        if (leadership.epoch == 0) {
             return;
         }
-        LOG.info("coordinator {} is now the leader of cluster '{}'", leadership.self, context.cluster());
         failureDetector.start();
         resumePending();
         scanRecoveries();
@@ -205,8 +265,16 @@ public final class Coordinator implements AutoCloseable {
         }
     }
 
+    private static final long EPOCH_RETRY_MS = 200;
+
+    private boolean latchHasLeadership() {
+        LeaderLatch current = latch;
+        return current != null && current.hasLeadership();
+    }
+
     private void lostLeadership() {
-        LOG.info("coordinator {} is no longer the leader", leadership.self);
+        LOG.info("coordinator {} is no longer the leader (epoch {} ended)", leadership.self, leadership.epoch);
+        leadership.epoch = 0;
         failureDetector.stop();
     }
 
@@ -254,13 +322,36 @@ public final class Coordinator implements AutoCloseable {
         return leadership.leaderAddress();
     }
 
+    /** This coordinator's leader epoch, 0 when it is not leader. */
+    public long epoch() {
+        return leadership.epoch();
+    }
+
+    /** The leader's failure detector (tests). */
+    public FailureDetector failureDetector() {
+        return failureDetector;
+    }
+
     /**
      * Waits until this coordinator is leader.
      *
      * @return whether it became leader within {@code timeout}
      */
     public boolean awaitLeadership(Duration timeout) throws InterruptedException {
-        return latch.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        long deadlineNs = System.nanoTime() + timeout.toNanos();
+        if (!latch.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            return false;
+        }
+        synchronized (leadership) {
+            while (!leadership.isLeader()) {
+                long leftNs = deadlineNs - System.nanoTime();
+                if (leftNs <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(leadership, leftNs);
+            }
+        }
+        return true;
     }
 
     /**
@@ -284,6 +375,10 @@ public final class Coordinator implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        if (serverWorkers != null) {
+            serverWorkers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            serverBoss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
         if (latch != null) {
             try {
                 latch.close();
@@ -299,6 +394,12 @@ public final class Coordinator implements AutoCloseable {
         }
         if (recoveryRpc != null) {
             recoveryRpc.close();
+        }
+        if (detectorRunner != null) {
+            detectorRunner.close();
+        }
+        if (detectorExecutor != null) {
+            detectorExecutor.shutdownNow();
         }
         if (periodic != null) {
             periodic.cancel(false);
@@ -334,11 +435,19 @@ public final class Coordinator implements AutoCloseable {
     private static final class LatchLeadership implements Leadership {
         volatile LeaderLatch latch;
         volatile String self = "";
+        /** The epoch of the current term, written on the leader executor; 0 when not leader. */
+        volatile long epoch;
 
         @Override
         public boolean isLeader() {
             LeaderLatch current = latch;
-            return current != null && current.hasLeadership();
+            return epoch != 0 && current != null && current.hasLeadership();
+        }
+
+        @Override
+        public long epoch() {
+            LeaderLatch current = latch;
+            return current != null && current.hasLeadership() ? epoch : 0;
         }
 
         @Override

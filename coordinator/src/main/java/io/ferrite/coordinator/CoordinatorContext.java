@@ -1,5 +1,6 @@
 package io.ferrite.coordinator;
 
+import io.ferrite.coordinator.membership.DetectionTimeouts;
 import io.ferrite.coordinator.zk.ClusterPaths;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -15,7 +16,13 @@ public final class CoordinatorContext {
     public static final String DEFAULT_LISTEN_HOST = "127.0.0.1";
     /** Port of the coordinator service when none is given. */
     public static final int DEFAULT_LISTEN_PORT = 7100;
-    public static final int DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+    /**
+     * ZooKeeper session timeout of a coordinator. It bounds how long the cluster has no leader
+     * after the leader dies without closing its session (kill -9, power loss): its latch node
+     * lives that long, and servers' leases lapse meanwhile (RETRY). 4 s is the shortest a
+     * ZooKeeper with the default 2 s tick allows (2 ticks).
+     */
+    public static final int DEFAULT_SESSION_TIMEOUT_MS = 4_000;
     public static final int DEFAULT_CONNECTION_TIMEOUT_MS = 5_000;
     /** Deadline of each call to a master (TakeTablets, DropTableData). */
     public static final int DEFAULT_MASTER_RPC_TIMEOUT_MS = 5_000;
@@ -25,6 +32,16 @@ public final class CoordinatorContext {
     public static final int DEFAULT_RETRY_INTERVAL_MS = 5_000;
     /** How long a mutation's reply waits for the coordinator's own cache to show the change. */
     public static final int DEFAULT_CACHE_WAIT_MS = 2_000;
+    /** Lease granted by each acknowledged heartbeat (from its send time). */
+    public static final int DEFAULT_LEASE_MS = DetectionTimeouts.DEFAULT_LEASE_MS;
+    /** How much longer than a lease the leader waits before declaring a server CRASHED. */
+    public static final int DEFAULT_LEASE_MARGIN_MS = DetectionTimeouts.DEFAULT_LEASE_MARGIN_MS;
+    /** Silence after which a server is probed. */
+    public static final int DEFAULT_SUSPECT_AFTER_MS = DetectionTimeouts.DEFAULT_SUSPECT_AFTER_MS;
+    /** Deadline of each probe (ControlService.Ping). */
+    public static final int DEFAULT_PROBE_TIMEOUT_MS = DetectionTimeouts.DEFAULT_PROBE_TIMEOUT_MS;
+    /** Probes that must all fail before a silent server is condemned. */
+    public static final int DEFAULT_PROBE_ATTEMPTS = DetectionTimeouts.DEFAULT_PROBE_ATTEMPTS;
 
     private String zkConnect;
     private String cluster = DEFAULT_CLUSTER;
@@ -37,6 +54,11 @@ public final class CoordinatorContext {
     private int forwardTimeoutMs = DEFAULT_FORWARD_TIMEOUT_MS;
     private int retryIntervalMs = DEFAULT_RETRY_INTERVAL_MS;
     private int cacheWaitMs = DEFAULT_CACHE_WAIT_MS;
+    private int leaseMs = DEFAULT_LEASE_MS;
+    private int leaseMarginMs = DEFAULT_LEASE_MARGIN_MS;
+    private int suspectAfterMs = DEFAULT_SUSPECT_AFTER_MS;
+    private int probeTimeoutMs = DEFAULT_PROBE_TIMEOUT_MS;
+    private int probeAttempts = DEFAULT_PROBE_ATTEMPTS;
     private boolean concluded;
 
     /**
@@ -78,6 +100,22 @@ public final class CoordinatorContext {
         positive("master-rpc-timeout-ms", masterRpcTimeoutMs);
         positive("retry-interval-ms", retryIntervalMs);
         positive("cache-wait-ms", cacheWaitMs);
+        if (leaseMs < 50 || leaseMs > 60_000) {
+            throw new IllegalArgumentException("lease-ms: " + leaseMs + " is outside 50..60000");
+        }
+        if (leaseMarginMs < 0 || leaseMarginMs > leaseMs) {
+            throw new IllegalArgumentException("lease-margin-ms: " + leaseMarginMs + " is outside 0..lease-ms ("
+                    + leaseMs + ")");
+        }
+        if (suspectAfterMs < 10 || suspectAfterMs > 600_000) {
+            throw new IllegalArgumentException("suspect-after-ms: " + suspectAfterMs + " is outside 10..600000");
+        }
+        if (probeTimeoutMs < 1 || probeTimeoutMs > 60_000) {
+            throw new IllegalArgumentException("probe-timeout-ms: " + probeTimeoutMs + " is outside 1..60000");
+        }
+        if (probeAttempts < 1 || probeAttempts > 100) {
+            throw new IllegalArgumentException("probe-attempts: " + probeAttempts + " is outside 1..100");
+        }
         if (forwardTimeoutMs <= masterRpcTimeoutMs) {
             throw new IllegalArgumentException("forward-timeout-ms: " + forwardTimeoutMs
                     + " must exceed master-rpc-timeout-ms (" + masterRpcTimeoutMs
@@ -224,6 +262,62 @@ public final class CoordinatorContext {
         return cacheWaitMs;
     }
 
+    /** The failure detector's timeouts from these settings. */
+    public DetectionTimeouts detectionTimeouts() {
+        return DetectionTimeouts.ofMillis(leaseMs, leaseMarginMs, suspectAfterMs, probeTimeoutMs, probeAttempts);
+    }
+
+    public int leaseMs() {
+        return leaseMs;
+    }
+
+    /**
+     * Lease granted to a server by each heartbeat the leader acknowledges, counted from the
+     * heartbeat's send time; announced to servers in every acknowledgement.
+     */
+    public CoordinatorContext leaseMs(int ms) {
+        this.leaseMs = ms;
+        return this;
+    }
+
+    public int leaseMarginMs() {
+        return leaseMarginMs;
+    }
+
+    /** How much longer than a lease the leader waits (from the heartbeat's receipt) before declaring. */
+    public CoordinatorContext leaseMarginMs(int ms) {
+        this.leaseMarginMs = ms;
+        return this;
+    }
+
+    public int suspectAfterMs() {
+        return suspectAfterMs;
+    }
+
+    /** Silence (no acknowledged heartbeat) after which a server is probed. */
+    public CoordinatorContext suspectAfterMs(int ms) {
+        this.suspectAfterMs = ms;
+        return this;
+    }
+
+    public int probeTimeoutMs() {
+        return probeTimeoutMs;
+    }
+
+    public CoordinatorContext probeTimeoutMs(int ms) {
+        this.probeTimeoutMs = ms;
+        return this;
+    }
+
+    public int probeAttempts() {
+        return probeAttempts;
+    }
+
+    public CoordinatorContext probeAttempts(int attempts) {
+        this.probeAttempts = attempts;
+        return this;
+    }
+
     public CoordinatorContext cacheWaitMs(int ms) {
         this.cacheWaitMs = ms;
         return this;
@@ -232,6 +326,8 @@ public final class CoordinatorContext {
     @Override
     public String toString() {
         return "CoordinatorContext{zookeeper=" + zkConnect + ", cluster=" + cluster + ", listen=" + listenHost + ":"
-                + listenPort + ", advertised-host=" + advertisedHost + ", session-timeout-ms=" + sessionTimeoutMs + "}";
+                + listenPort + ", advertised-host=" + advertisedHost + ", session-timeout-ms=" + sessionTimeoutMs
+                + ", lease-ms=" + leaseMs + ", lease-margin-ms=" + leaseMarginMs + ", suspect-after-ms=" + suspectAfterMs
+                + ", probe-timeout-ms=" + probeTimeoutMs + ", probe-attempts=" + probeAttempts + "}";
     }
 }

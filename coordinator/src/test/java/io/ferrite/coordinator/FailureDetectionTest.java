@@ -66,19 +66,36 @@ class FailureDetectionTest {
 
     @Test
     void aRestartedServerReplacesItsOlderGenerationEvenBeforeItsSessionExpires() throws Exception {
+        // One address for both generations, where only the new one answers probes.
+        java.util.concurrent.atomic.AtomicLong answering = new java.util.concurrent.atomic.AtomicLong();
+        io.grpc.Server pings = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
+                .forAddress(new java.net.InetSocketAddress("127.0.0.1", 0))
+                .addService(new io.ferrite.proto.v1.ControlServiceGrpc.ControlServiceImplBase() {
+                    @Override
+                    public void ping(io.ferrite.proto.v1.PingRequest request,
+                                     io.grpc.stub.StreamObserver<io.ferrite.proto.v1.PingResponse> out) {
+                        out.onNext(io.ferrite.proto.v1.PingResponse.newBuilder().setServerId(answering.get()).build());
+                        out.onCompleted();
+                    }
+                }).build().start();
+        String address = "127.0.0.1:" + pings.getPort();
         try (TestCluster cluster = new TestCluster(zk);
                 ServerRegistry oldRun = ServerRegistry.connect(zk.getConnectString(), cluster.name, TIMEOUT, TIMEOUT);
                 ServerRegistry newRun = ServerRegistry.connect(zk.getConnectString(), cluster.name, TIMEOUT, TIMEOUT)) {
             Coordinator coordinator = cluster.coordinator();
             assertThat(coordinator.awaitLeadership(TIMEOUT)).isTrue();
             var client = cluster.client(coordinator);
-            ServerId first = oldRun.register("node", "127.0.0.1:9301", List.of("master"), null);
+            ServerId first = oldRun.register("node", address, List.of("master"), null);
+            answering.set(first.asLong());
             // The old process still holds its session (and liveness node) when the new one registers.
-            ServerId second = newRun.register("node", "127.0.0.1:9301", List.of("master"), null);
+            ServerId second = newRun.register("node", address, List.of("master"), null);
+            answering.set(second.asLong());
             assertThat(second).isEqualTo(first.nextGeneration());
 
             await().atMost(DEADLINE).until(() -> status(client, first) != ServerStatus.UP); // CRASHED, then REMOVED once its recovery is decided
             assertThat(status(client, second)).isEqualTo(ServerStatus.UP);
+        } finally {
+            pings.shutdownNow();
         }
     }
 

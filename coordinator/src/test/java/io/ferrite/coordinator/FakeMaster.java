@@ -5,6 +5,8 @@ import io.ferrite.coordinator.registry.ServerRegistry;
 import io.ferrite.proto.v1.ControlServiceGrpc;
 import io.ferrite.proto.v1.DropTableDataRequest;
 import io.ferrite.proto.v1.DropTableDataResponse;
+import io.ferrite.proto.v1.PingRequest;
+import io.ferrite.proto.v1.PingResponse;
 import io.ferrite.proto.v1.Status;
 import io.ferrite.proto.v1.TakeTabletsRequest;
 import io.ferrite.proto.v1.TakeTabletsResponse;
@@ -22,7 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A master that only has a control service: it records TakeTablets and DropTableData calls and
- * answers with a made-up log position. Registered in the cluster like a real server.
+ * answers with a made-up log position, and answers Ping with its id (so the leader's probes find
+ * it alive although it sends no heartbeats). Registered in the cluster like a real server.
  */
 final class FakeMaster implements AutoCloseable {
     final List<TakeTabletsRequest> takes = new CopyOnWriteArrayList<>();
@@ -47,6 +50,13 @@ final class FakeMaster implements AutoCloseable {
         FakeMaster[] self = new FakeMaster[1];
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                 .addService(new ControlServiceGrpc.ControlServiceImplBase() {
+                    @Override
+                    public void ping(PingRequest request, StreamObserver<PingResponse> out) {
+                        FakeMaster master = self[0];
+                        out.onNext(PingResponse.newBuilder().setServerId(master == null ? 0 : master.idLong()).build());
+                        out.onCompleted();
+                    }
+
                     @Override
                     public void takeTablets(TakeTabletsRequest request, StreamObserver<TakeTabletsResponse> out) {
                         self[0].takeTablets(request, out);

@@ -13,6 +13,7 @@ import io.ferrite.master.ObjectManager;
 import io.ferrite.proto.v1.ControlServiceGrpc;
 import io.ferrite.proto.v1.DataServiceGrpc;
 import io.ferrite.server.control.ControlServiceImpl;
+import io.ferrite.server.control.EpochFence;
 import io.ferrite.server.data.DataServiceImpl;
 import io.ferrite.server.lease.Lease;
 import io.ferrite.server.lease.Membership;
@@ -52,8 +53,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Start-up: replication (a backup reloads its replicas), engine, gRPC server (so the port is
  * known), metrics endpoint, ZooKeeper session and registration under the stable name as
- * services {@code ["master"]} or {@code ["master", "backup"]}. Until registered the
- * server owns no tablets and its lease is not valid, so it serves no data. Data calls run on
+ * services {@code ["master"]} or {@code ["master", "backup"]}, then heartbeats to the leader
+ * coordinator (start-up waits up to {@code connection-timeout-ms} for the first acknowledgement).
+ * Until registered and acknowledged the server owns no tablets and its lease is not valid, so it
+ * serves no data. Data calls run on
  * the transport threads ({@code data-executor=direct}, the default) or a bounded pool;
  * Enumerate streams and control calls always run on the pool, as they may take long.
  *
@@ -76,6 +79,8 @@ public final class FerriteServer implements AutoCloseable {
     private java.util.concurrent.ExecutorService recoveryReadPool;
     /** Consulted by the services from the start: STARTING (serve nothing) until registered. */
     private final Lease lease = new Lease();
+    /** The highest coordinator epoch seen: control calls from lower ones are refused. */
+    private final EpochFence epochFence = new EpochFence();
     private final ProcessMetrics processMetrics;
     private final ErrorReporter errors;
     private final OpMetrics opMetrics;
@@ -148,6 +153,12 @@ public final class FerriteServer implements AutoCloseable {
         List<String> services = context.backup() ? List.of("master", "backup") : SERVICES;
         ServerId id = membership.register(context.stableName(address), address, services, context.failureDomain(),
                 replication.endpoint());
+        epochFence.observe(membership.coordinatorEpoch());
+        membership.startHeartbeats(epochFence, context.heartbeatIntervalMs(), context.leaseMarginMs());
+        if (!membership.awaitFirstHeartbeat(context.connectionTimeoutMs())) {
+            LOG.warn("server {}: no leader coordinator acknowledged a heartbeat within {} ms; serving once one does",
+                    id, context.connectionTimeoutMs());
+        }
         LOG.info("server {} of cluster '{}' serving at {} ({}); metrics {}", id, context.cluster(), address,
                 context, metricsEndpoint == null ? "off" : "at http://" + metricsEndpoint.address()
                         + MetricsEndpoint.PATH);
@@ -175,7 +186,7 @@ public final class FerriteServer implements AutoCloseable {
     private void startGrpc() throws IOException {
         DataServiceImpl data = new DataServiceImpl(engine, tablets, lease, opMetrics, errors,
                 replication.manager().map(FerriteServer::durability).orElse(null));
-        ControlServiceImpl control = new ControlServiceImpl(engine, tablets, lease, this::stats, errors,
+        ControlServiceImpl control = new ControlServiceImpl(engine, tablets, lease, epochFence, this::stats, errors,
                 Clock.systemUTC(), replication.store().orElse(null));
         NettyServerBuilder builder = NettyServerBuilder
                 .forAddress(new InetSocketAddress(context.listenHost(), context.listenPort()))
@@ -185,9 +196,9 @@ public final class FerriteServer implements AutoCloseable {
                 .addService(data)
                 .addService(control)
                 .addService(recovery = new MasterRecoveryServiceImpl(engine, new RecoveredRanges(tablets),
-                        this::selfId, lease::isValid, epoch -> true, this::recoveryChannel));
+                        this::selfId, lease::isValid, epoch -> epochFence.check(epoch) == null, this::recoveryChannel));
         replication.store().ifPresent(store -> builder.addService(new BackupRecoveryServiceImpl(store,
-                replication::masterIsLive, epoch -> true)));
+                replication::masterIsLive, epoch -> epochFence.check(epoch) == null)));
         if (context.dataExecutor() == ServerContext.DataExecutor.DIRECT) {
             builder.directExecutor().callExecutor(new SlowCallsOnPool(rpcPool, recoveryReadPool));
         } else {
@@ -350,6 +361,16 @@ public final class FerriteServer implements AutoCloseable {
 
     public Lease lease() {
         return lease;
+    }
+
+    /** The highest coordinator epoch this server has seen (control calls from lower ones are refused). */
+    public EpochFence epochFence() {
+        return epochFence;
+    }
+
+    /** This server's membership (tests: heartbeats, deposition). */
+    public Membership membership() {
+        return membership;
     }
 
     public TabletSet tablets() {

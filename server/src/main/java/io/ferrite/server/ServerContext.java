@@ -53,13 +53,16 @@ public final class ServerContext {
     public static final String REPLICATION_TERM_LENGTH = "replication-term-length";
     public static final String REPLICATION_MTU = "replication-mtu";
     public static final String REPLICATION_IPC = "replication-ipc";
+    public static final String HEARTBEAT_INTERVAL_MS = "heartbeat-interval-ms";
+    public static final String LEASE_MARGIN_MS = "lease-margin-ms";
 
     /** Every setting's name: flags, {@code FERRITE_*} variables and file keys. */
     public static final List<String> SETTINGS = List.of(CLUSTER, ZOOKEEPER, LISTEN_HOST, LISTEN_PORT,
             ADVERTISED_ADDRESS, MEMORY, MEMORY_BACKEND, PMEM_DIR, DATA_DIR, SEGMENT_SIZE, CLEANER_THREADS,
             SERVER_NAME, FAILURE_DOMAIN, METRICS_PORT, SESSION_TIMEOUT_MS, CONNECTION_TIMEOUT_MS, DATA_EXECUTOR,
             RPC_THREADS, SHUTDOWN_GRACE_MS, REPLICAS, BACKUP, REPLICATION_PORT, BACKUP_BUFFER_DIR, BACKUP_DIR,
-            BACKUP_BUFFERS, BACKUP_RECONCILE_INTERVAL_MS, AERON_DIR, AERON_DRIVER, REPLICATION_TERM_LENGTH, REPLICATION_MTU, REPLICATION_IPC);
+            BACKUP_BUFFERS, BACKUP_RECONCILE_INTERVAL_MS, AERON_DIR, AERON_DRIVER, REPLICATION_TERM_LENGTH, REPLICATION_MTU, REPLICATION_IPC,
+            HEARTBEAT_INTERVAL_MS, LEASE_MARGIN_MS);
     /** Replica buffers a backup holds at once by default (each one segment, memory-mapped). */
     public static final int DEFAULT_BACKUP_BUFFERS = 32;
 
@@ -80,6 +83,13 @@ public final class ServerContext {
     public static final int DEFAULT_RPC_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
     /** How long a stopping server lets calls in flight finish. */
     public static final int DEFAULT_SHUTDOWN_GRACE_MS = 2_000;
+    /** Time between heartbeats to the leader coordinator (each acknowledged one extends the lease). */
+    public static final int DEFAULT_HEARTBEAT_INTERVAL_MS = 100;
+    /**
+     * How much earlier than the lease the coordinator granted this server stops serving (the
+     * coordinator waits its own margin on top before declaring the server CRASHED).
+     */
+    public static final int DEFAULT_LEASE_MARGIN_MS = 50;
     /** Largest request message the server accepts (DataService limit, see data.proto). */
     public static final int MAX_INBOUND_MESSAGE_BYTES = 16 << 20;
 
@@ -127,6 +137,8 @@ public final class ServerContext {
     private long replicationTermLength = io.ferrite.server.replication.AeronTransport.DEFAULT_TERM_LENGTH;
     private long replicationMtu = io.ferrite.server.replication.AeronTransport.DEFAULT_MTU;
     private boolean replicationIpc = true;
+    private int heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
+    private int leaseMarginMs = DEFAULT_LEASE_MARGIN_MS;
     private String advertisedHost;
     private int advertisedPort;
     private boolean concluded;
@@ -176,6 +188,8 @@ public final class ServerContext {
         c.replicationTermLength = settings.size(REPLICATION_TERM_LENGTH, c.replicationTermLength);
         c.replicationMtu = settings.size(REPLICATION_MTU, c.replicationMtu);
         c.replicationIpc = settings.choice(REPLICATION_IPC, "auto", "auto", "off").equals("auto");
+        c.heartbeatIntervalMs = settings.integer(HEARTBEAT_INTERVAL_MS, c.heartbeatIntervalMs);
+        c.leaseMarginMs = settings.integer(LEASE_MARGIN_MS, c.leaseMarginMs);
         return c;
     }
 
@@ -223,6 +237,13 @@ public final class ServerContext {
         positive(CONNECTION_TIMEOUT_MS, connectionTimeoutMs);
         if (rpcThreads < 1 || rpcThreads > 1024) {
             throw new IllegalArgumentException(RPC_THREADS + ": " + rpcThreads + " is outside 1..1024");
+        }
+        if (heartbeatIntervalMs < 10 || heartbeatIntervalMs > 10_000) {
+            throw new IllegalArgumentException(HEARTBEAT_INTERVAL_MS + ": " + heartbeatIntervalMs
+                    + " is outside 10..10000");
+        }
+        if (leaseMarginMs < 0 || leaseMarginMs > 10_000) {
+            throw new IllegalArgumentException(LEASE_MARGIN_MS + ": " + leaseMarginMs + " is outside 0..10000");
         }
         if (shutdownGraceMs < 0) {
             throw new IllegalArgumentException(SHUTDOWN_GRACE_MS + ": must not be negative, got " + shutdownGraceMs);
@@ -662,6 +683,26 @@ public final class ServerContext {
         return shutdownGraceMs;
     }
 
+    public int heartbeatIntervalMs() {
+        return heartbeatIntervalMs;
+    }
+
+    /** Time between heartbeats to the leader coordinator. */
+    public ServerContext heartbeatIntervalMs(int ms) {
+        this.heartbeatIntervalMs = ms;
+        return this;
+    }
+
+    public int leaseMarginMs() {
+        return leaseMarginMs;
+    }
+
+    /** How much earlier than the granted lease this server stops serving. */
+    public ServerContext leaseMarginMs(int ms) {
+        this.leaseMarginMs = ms;
+        return this;
+    }
+
     public ServerContext shutdownGraceMs(int ms) {
         this.shutdownGraceMs = ms;
         return this;
@@ -675,7 +716,8 @@ public final class ServerContext {
                 + (pmemDir == null ? "" : " in " + pmemDir) + "), segment-size=" + Sizes.format(segmentSizeBytes)
                 + ", cleaner-threads=" + cleanerThreads + ", server-name=" + (serverName == null ? "(derived)" : serverName)
                 + ", failure-domain=" + failureDomain + ", metrics-port=" + metricsPort + ", data-executor="
-                + dataExecutor.name().toLowerCase(Locale.ROOT) + ", replicas=" + replicas + ", backup="
+                + dataExecutor.name().toLowerCase(Locale.ROOT) + ", heartbeat-interval-ms=" + heartbeatIntervalMs
+                + ", lease-margin-ms=" + leaseMarginMs + ", replicas=" + replicas + ", backup="
                 + (backup ? "on" : "off") + (needsAeron() ? ", replication-term-length="
                 + Sizes.format(replicationTermLength) + ", replication-mtu=" + replicationMtu + ", replication-ipc="
                 + (replicationIpc ? "auto" : "off") : "") + "}";

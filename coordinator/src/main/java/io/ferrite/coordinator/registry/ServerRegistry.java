@@ -48,8 +48,9 @@ import org.slf4j.LoggerFactory;
  * ZooKeeper transaction writes the name's newest id, the server's record (status UP) and its
  * ephemeral liveness node, so the cluster never sees a registered server without a liveness
  * node. The liveness node lives as long as this registry's ZooKeeper session: when the
- * process dies or the session expires it disappears, and the leader coordinator declares the
- * server CRASHED. After a session expiry the server must stop serving (it is told through
+ * process dies or the session expires it disappears, and the leader coordinator probes the
+ * server (liveness itself is judged by heartbeats to the leader; see the coordinator's
+ * {@code FailureDetector}). After a session expiry the server must stop serving (it is told through
  * {@link #addLeaseListener}); losing ZooKeeper is not a crash, though (issue 9, I5), so it keeps
  * its id and {@link #rejoin}s under it once ZooKeeper answers again, unless the cluster has
  * given its tablets away meanwhile. Only a new process registers as a new generation.
@@ -265,12 +266,12 @@ public final class ServerRegistry implements AutoCloseable {
      * <ul>
      *   <li>{@code server-names/<name>} still names this id (no newer generation registered:
      *       that would mean the process was restarted elsewhere under this name);</li>
-     *   <li>{@code servers/<id>} is UP or CRASHED, and is set to UP. Any other status (REMOVED,
-     *       or a recovery's claim in a later version) means the cluster has taken its tablets:
-     *       the server is {@link Rejoin#DEPOSED}. <b>Contract for crash recovery:</b> recovery
-     *       starts with a compare-and-set of this record at the version it read (e.g. CRASHED to
-     *       REMOVED); every rejoin bumps that version, so of a rejoin and a recovery decision
-     *       racing, exactly one commits;</li>
+     *   <li>{@code servers/<id>} is UP, and is set to UP again (bumping its version). Any other
+     *       status means the cluster has given up on this server: CRASHED (the failure detector
+     *       writes it only once this server's lease has expired, and recovery may then reassign
+     *       its tablets at once: CRASHED is final), REMOVED, or a recovery's mark. The server is
+     *       then {@link Rejoin#DEPOSED}. A rejoin and a declaration racing are ordered by the
+     *       record's version: exactly one of them commits;</li>
      *   <li>the ephemeral {@code live/<id>} is created in this session (a node left by the
      *       previous session, which may outlive the client's own view of it, is deleted first).</li>
      * </ul>
@@ -330,7 +331,9 @@ public final class ServerRegistry implements AutoCloseable {
             throw new ClusterStoreException("rejoin of " + id + ": its record names server "
                     + ServerId.of(info.getServerId()) + "; staying fenced");
         }
-        if (info.getStatus() != ServerStatus.UP && info.getStatus() != ServerStatus.CRASHED) {
+        if (info.getStatus() != ServerStatus.UP) {
+            // CRASHED is final: it is written only once this server's lease expired, and recovery
+            // may have started reassigning its tablets as soon as it saw it.
             return deposed(id, "its record is " + info.getStatus());
         }
         Zk.Versioned name = Zk.read(client, namePath);
@@ -486,7 +489,8 @@ public final class ServerRegistry implements AutoCloseable {
 
     /**
      * Runs {@code onLost} (on Curator's event thread) when the session holding the liveness node
-     * is lost: the cluster will declare this server CRASHED, so it must stop serving.
+     * is lost: the cluster may hand its tablets to others once it stops heartbeating, so it must
+     * stop serving until it has rejoined.
      */
     public void addLeaseListener(Runnable onLost) {
         leaseListeners.add(onLost);
@@ -505,6 +509,11 @@ public final class ServerRegistry implements AutoCloseable {
     /** Whether the server's liveness node exists (in the cached view). */
     public boolean isLive(ServerId id) {
         return view.isLive(id.asLong());
+    }
+
+    /** {@code host:port} of the leader coordinator as the cached leader latch shows it, if any. */
+    public Optional<String> leaderCoordinator() {
+        return view.latchLeader();
     }
 
     /** {@code host:port} of every running coordinator (cached): the cluster address clients use. */
@@ -544,7 +553,7 @@ public final class ServerRegistry implements AutoCloseable {
     private void connectionStateChanged(CuratorFramework ignored, ConnectionState state) {
         if (state == ConnectionState.LOST && registered != null && !leaseLost) {
             leaseLost = true;
-            LOG.warn("server {}: ZooKeeper session lost; the cluster will declare this server CRASHED", registered);
+            LOG.warn("server {}: ZooKeeper session lost; not serving until it has rejoined", registered);
             for (Runnable listener : leaseListeners) {
                 try {
                     listener.run();
@@ -557,8 +566,8 @@ public final class ServerRegistry implements AutoCloseable {
 
     /**
      * Stops watching and, if this registry opened its own session, ends it, which removes the
-     * liveness node at once (the cluster then declares this server CRASHED: in this version a
-     * server's memory is its only copy, so a clean stop loses its data like a crash does).
+     * liveness node at once (the leader probes the server and, its heartbeats having stopped too,
+     * declares it CRASHED once its lease has expired: a clean stop is a crash for the cluster).
      */
     @Override
     public void close() {

@@ -14,6 +14,8 @@ import io.ferrite.proto.v1.DropTableRequest;
 import io.ferrite.proto.v1.DropTableResponse;
 import io.ferrite.proto.v1.GetTabletMapRequest;
 import io.ferrite.proto.v1.GetTabletMapResponse;
+import io.ferrite.proto.v1.HeartbeatRequest;
+import io.ferrite.proto.v1.HeartbeatResponse;
 import io.ferrite.proto.v1.ListServersRequest;
 import io.ferrite.proto.v1.ListServersResponse;
 import io.ferrite.proto.v1.ListTablesRequest;
@@ -41,6 +43,10 @@ import org.slf4j.LoggerFactory;
  * succeeds, the coordinator that received it waits (bounded) until its own cache shows the
  * change, so a client reading through the same coordinator sees its write.
  *
+ * <p>Heartbeats are answered by the leader's failure detector ({@link HeartbeatEndpoint}); a
+ * follower answers NOT_LEADER with the leader's address (a heartbeat is not forwarded: the lease
+ * it grants is the leader's promise, and an extra hop would only delay it).
+ *
  * <p>Expected outcomes are statuses in the response. gRPC errors are reserved for faults:
  * UNAVAILABLE when ZooKeeper cannot be reached, INTERNAL for a bug.
  */
@@ -54,9 +60,11 @@ public final class CoordinatorServiceImpl extends CoordinatorServiceGrpc.Coordin
     private final Leadership leadership;
     private final LeaderForwarder forwarder;
     private final Duration cacheWait;
+    private final HeartbeatEndpoint heartbeats;
 
     public CoordinatorServiceImpl(String cluster, ClusterView view, TableStore store, TableManager tables,
-            Leadership leadership, LeaderForwarder forwarder, Duration cacheWait) {
+            Leadership leadership, LeaderForwarder forwarder, Duration cacheWait, HeartbeatEndpoint heartbeats) {
+        this.heartbeats = heartbeats;
         this.cluster = cluster;
         this.view = view;
         this.store = store;
@@ -112,6 +120,14 @@ public final class CoordinatorServiceImpl extends CoordinatorServiceGrpc.Coordin
             }
             return response;
         });
+    }
+
+    @Override
+    public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> responses) {
+        answer("Heartbeat", responses, () -> leadership.isLeader() ? heartbeats.receive(request)
+                : HeartbeatResponse.newBuilder().setStatus(Status.NOT_LEADER).setSequence(request.getSequence())
+                        .setLeader(leadership.leaderAddress().orElse(""))
+                        .setMessage("not the leader").build());
     }
 
     @Override
@@ -181,6 +197,7 @@ public final class CoordinatorServiceImpl extends CoordinatorServiceGrpc.Coordin
                     .addAllRecoveries(view.recoveries())
                     .setTabletsRecovering((int) view.tables().stream().flatMap(t -> view.tablets(t.getName()).stream())
                             .filter(t -> t.getState() == io.ferrite.proto.v1.TabletState.RECOVERING).count())
+                    .setCoordinatorEpoch(leadership.isLeader() ? leadership.epoch() : view.coordinatorEpoch())
                     .build();
         });
     }

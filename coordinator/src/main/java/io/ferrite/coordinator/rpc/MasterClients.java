@@ -1,9 +1,11 @@
 package io.ferrite.coordinator.rpc;
 
+import io.ferrite.coordinator.membership.Prober;
 import io.ferrite.coordinator.table.MasterControl;
 import io.ferrite.proto.v1.ControlServiceGrpc;
 import io.ferrite.proto.v1.DropTableDataRequest;
 import io.ferrite.proto.v1.DropTableDataResponse;
+import io.ferrite.proto.v1.PingRequest;
 import io.ferrite.proto.v1.TakeTabletsRequest;
 import io.ferrite.proto.v1.TakeTabletsResponse;
 import io.grpc.Context;
@@ -15,27 +17,46 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * {@link MasterControl} over gRPC: one channel per master address, every call with its own
  * deadline. Calls run in the root gRPC context, so a client that gives up on a CreateTable or
  * DropTable does not cancel the calls to masters that the leader has already committed to.
+ *
+ * <p>Every call that moves or drops data carries this coordinator's leader epoch
+ * ({@code coordinator_epoch}, read from {@link Leadership#epoch()} when the call is made), so a
+ * master refuses it once a newer leader has spoken to it. The failure detector's probes
+ * ({@link Prober}) go through the same channels.
  */
-public final class MasterClients implements MasterControl {
+public final class MasterClients implements MasterControl, Prober {
     private final Duration timeout;
+    private final LongSupplier epoch;
     private final Map<String, ManagedChannel> channels = new HashMap<>();
     private boolean closed;
 
-    public MasterClients(Duration timeout) {
+    /**
+     * @param timeout deadline of TakeTablets and DropTableData
+     * @param epoch   the current leader epoch ({@link Leadership#epoch()}), set on every call that
+     *                moves or drops data
+     */
+    public MasterClients(Duration timeout, LongSupplier epoch) {
         this.timeout = timeout;
+        this.epoch = epoch;
+    }
+
+    /** The epoch calls are made with now (0: not leader; masters refuse such calls). */
+    public long epoch() {
+        return epoch.getAsLong();
     }
 
     @Override
     public CompletableFuture<TakeTabletsResponse> takeTablets(String address, TakeTabletsRequest request) {
         CompletableFuture<TakeTabletsResponse> result = new CompletableFuture<>();
+        TakeTabletsRequest fenced = request.toBuilder().setCoordinatorEpoch(epoch.getAsLong()).build();
         Context.ROOT.run(() -> {
             try {
-                stub(address).takeTablets(request, observer(result));
+                stub(address).takeTablets(fenced, observer(result));
             } catch (RuntimeException e) {
                 result.completeExceptionally(e);
             }
@@ -46,14 +67,36 @@ public final class MasterClients implements MasterControl {
     @Override
     public CompletableFuture<DropTableDataResponse> dropTableData(String address, DropTableDataRequest request) {
         CompletableFuture<DropTableDataResponse> result = new CompletableFuture<>();
+        DropTableDataRequest fenced = request.toBuilder().setCoordinatorEpoch(epoch.getAsLong()).build();
         Context.ROOT.run(() -> {
             try {
-                stub(address).dropTableData(request, observer(result));
+                stub(address).dropTableData(fenced, observer(result));
             } catch (RuntimeException e) {
                 result.completeExceptionally(e);
             }
         });
         return result;
+    }
+
+    /**
+     * A probe: {@code ControlService.Ping} with its own deadline, on a channel whose reconnection
+     * backoff is reset first (a channel still backing off from an earlier failure would fail the
+     * probe without trying).
+     */
+    @Override
+    public CompletableFuture<Long> ping(String address, long timeoutNs) {
+        CompletableFuture<io.ferrite.proto.v1.PingResponse> answer = new CompletableFuture<>();
+        Context.ROOT.run(() -> {
+            try {
+                ManagedChannel channel = channel(address);
+                channel.resetConnectBackoff();
+                ControlServiceGrpc.newStub(channel).withDeadlineAfter(timeoutNs, TimeUnit.NANOSECONDS)
+                        .ping(PingRequest.getDefaultInstance(), observer(answer));
+            } catch (RuntimeException e) {
+                answer.completeExceptionally(e);
+            }
+        });
+        return answer.thenApply(io.ferrite.proto.v1.PingResponse::getServerId);
     }
 
     private ControlServiceGrpc.ControlServiceStub stub(String address) {

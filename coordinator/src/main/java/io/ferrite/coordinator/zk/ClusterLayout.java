@@ -18,5 +18,6 @@ public final class ClusterLayout {
         }
         Zk.createIfMissing(client, paths.nextTableId(), NodeCodec.encodeLong(FIRST_TABLE_ID));
         Zk.createIfMissing(client, paths.nextServerIndex(), NodeCodec.encodeLong(FIRST_SERVER_INDEX));
+        Zk.createIfMissing(client, paths.coordinatorEpoch(), NodeCodec.encodeLong(0));
     }
 }

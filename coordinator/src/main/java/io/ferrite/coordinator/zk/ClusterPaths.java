@@ -12,6 +12,7 @@ import java.util.List;
  * /ferrite/&lt;cluster&gt;
  *   counters/next-table-id          UInt64Value    next table id to hand out (starts at 1)
  *   counters/next-server-index      UInt64Value    next server index to hand out (starts at 1)
+ *   counters/coordinator-epoch      UInt64Value    epoch of the latest leader term (0: none yet)
  *   server-names/&lt;name&gt;             UInt64Value    newest server id registered under a stable name
  *   servers/&lt;index&gt;.&lt;generation&gt;    ServerInfo     one record per server generation
  *   live/&lt;index&gt;.&lt;generation&gt;       (ephemeral)    the server's liveness node
@@ -105,6 +106,14 @@ public final class ClusterPaths {
 
     public String nextServerIndex() {
         return path(COUNTERS) + "/next-server-index";
+    }
+
+    /**
+     * The coordinator epoch: bumped (compare-and-set) by every coordinator that becomes leader,
+     * so each leader term has a strictly larger number than every earlier one (a fencing token).
+     */
+    public String coordinatorEpoch() {
+        return path(COUNTERS) + "/coordinator-epoch";
     }
 
     public String serverName(String stableName) {

@@ -266,6 +266,51 @@ public final class ClusterView implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The leader coordinator's {@code host:port} as the cached leader latch shows it: the
+     * participant whose latch node has the lowest sequence number (Curator's {@code LeaderLatch}
+     * rule; its node's data is the participant id, which is the coordinator's address). Empty if
+     * no coordinator takes part in the election. May lag the election by a watch's delay.
+     */
+    public Optional<String> latchLeader() {
+        String best = null;
+        long bestSequence = Long.MAX_VALUE;
+        for (ChildData node : children(paths.leaderLatch())) {
+            String path = node.getPath();
+            int marker = path.lastIndexOf(LATCH_NAME);
+            if (marker < 0 || node.getData() == null || node.getData().length == 0) {
+                continue;
+            }
+            try {
+                long sequence = Long.parseLong(path.substring(marker + LATCH_NAME.length()));
+                if (sequence < bestSequence) {
+                    bestSequence = sequence;
+                    best = new String(node.getData(), StandardCharsets.UTF_8);
+                }
+            } catch (NumberFormatException e) {
+                // Not a latch node.
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    /** The cached coordinator epoch (the latest leader term's), 0 if unknown. */
+    public long coordinatorEpoch() {
+        Optional<ChildData> node = cache.get(paths.coordinatorEpoch());
+        if (node.isEmpty() || node.get().getData() == null) {
+            return 0;
+        }
+        try {
+            return NodeCodec.decodeLong(paths.coordinatorEpoch(), node.get().getData());
+        } catch (ClusterStoreException e) {
+            malformed.skipped(paths.coordinatorEpoch(), version(node.get()), "data is not a UInt64Value");
+            return 0;
+        }
+    }
+
+    /** The name Curator's {@code LeaderLatch} gives its nodes, before the sequence number. */
+    private static final String LATCH_NAME = "latch-";
+
     /** Addresses of the running coordinators, sorted. */
     public List<String> coordinators() {
         List<String> addresses = new ArrayList<>();

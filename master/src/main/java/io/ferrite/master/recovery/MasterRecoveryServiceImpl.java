@@ -168,7 +168,7 @@ public final class MasterRecoveryServiceImpl extends MasterRecoveryServiceGrpc.M
             }
         }
         if (!admitCoordinatorEpoch.test(request.getCoordinatorEpoch())) {
-            return response.setStatus(Status.WRONG_SERVER)
+            return response.setStatus(Status.STALE_COORDINATOR)
                     .setMessage("stale coordinator epoch " + request.getCoordinatorEpoch()).build();
         }
         long self = selfId.getAsLong();
@@ -210,6 +210,13 @@ public final class MasterRecoveryServiceImpl extends MasterRecoveryServiceGrpc.M
             if (!serving.getAsBoolean()) {
                 forget(ranges);
                 return response.setStatus(Status.RETRY).setMessage("lease lost during replay").build();
+            }
+            // A newer coordinator may have taken over meanwhile (and given the partition to another
+            // master): check the fence again before the step that makes the result visible.
+            if (!admitCoordinatorEpoch.test(request.getCoordinatorEpoch())) {
+                forget(ranges);
+                return response.setStatus(Status.STALE_COORDINATOR).setMessage("stale coordinator epoch "
+                        + request.getCoordinatorEpoch() + " after replay").build();
             }
             for (KeyRanges.Range r : ranges.ranges()) {
                 owner.take(r.tableId(), r.startHash(), r.endHash());

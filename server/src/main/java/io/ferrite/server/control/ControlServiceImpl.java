@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * The server's {@code ControlService}: liveness, statistics, and the coordinator's tablet
  * assignments. TakeTablets records ranges in the {@link TabletSet} the engine consults;
  * DropTableData forgets a table's ranges first (no new writes land) and then drops its objects.
- * Both are idempotent, as the coordinator re-sends them after failures.
+ * Both are idempotent, as the coordinator re-sends them after failures, and both are fenced by
+ * the coordinator epoch ({@link EpochFence}): a call from a deposed leader (a lower epoch than
+ * this server has seen, or none) gets STALE_COORDINATOR and changes nothing.
  */
 public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServiceImpl.class);
@@ -38,15 +40,18 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
     private final ObjectManager engine;
     private final TabletSet tablets;
     private final Lease lease;
+    private final EpochFence fence;
     private final Supplier<EngineStats> stats;
     private final ErrorReporter errors;
     private final Clock clock;
     /** Null without the backup service. */
     private final io.ferrite.backup.ReplicaStore replicas;
 
-    public ControlServiceImpl(ObjectManager engine, TabletSet tablets, Lease lease, Supplier<EngineStats> stats,
-                              ErrorReporter errors, Clock clock, io.ferrite.backup.ReplicaStore replicas) {
+    public ControlServiceImpl(ObjectManager engine, TabletSet tablets, Lease lease, EpochFence fence,
+                              Supplier<EngineStats> stats, ErrorReporter errors, Clock clock,
+                              io.ferrite.backup.ReplicaStore replicas) {
         this.replicas = replicas;
+        this.fence = fence;
         this.engine = engine;
         this.tablets = tablets;
         this.lease = lease;
@@ -185,25 +190,34 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
                 reply(out, TakeTabletsResponse.newBuilder().setStatus(Status.WRONG_SERVER).build());
                 return;
             }
-            for (OwnedTablet tablet : request.getTabletsList()) {
-                if (tablets.add(tablet.getTableId(), tablet.getStartHash(), tablet.getEndHash())) {
-                    LOG.info("now serving {}", new TabletSet.Range(tablet.getTableId(), tablet.getStartHash(),
-                            tablet.getEndHash()));
-                }
-            }
-            TakeTabletsResponse.Builder response = TakeTabletsResponse.newBuilder().setStatus(Status.OK);
-            MasterLog log = engine.log();
-            log.lock();
-            try {
-                LogSegment head = log.head();
-                response.setLogSegmentId(head.id()).setLogOffset(head.writer().position());
-            } finally {
-                log.unlock();
-            }
-            reply(out, response.build());
+            reply(out, fence.admit(request.getCoordinatorEpoch(), () -> take(request), refusal -> {
+                LOG.warn("TakeTablets refused: {}", refusal);
+                return TakeTabletsResponse.newBuilder().setStatus(Status.STALE_COORDINATOR).setMessage(refusal)
+                        .build();
+            }));
         } catch (RuntimeException e) {
             fail(out, "control.take_tablets", e);
         }
+    }
+
+    /** TakeTablets once admitted by the epoch fence: records the ranges, answers where the log stands. */
+    private TakeTabletsResponse take(TakeTabletsRequest request) {
+        for (OwnedTablet tablet : request.getTabletsList()) {
+            if (tablets.add(tablet.getTableId(), tablet.getStartHash(), tablet.getEndHash())) {
+                LOG.info("now serving {} (coordinator epoch {})", new TabletSet.Range(tablet.getTableId(),
+                        tablet.getStartHash(), tablet.getEndHash()), request.getCoordinatorEpoch());
+            }
+        }
+        TakeTabletsResponse.Builder response = TakeTabletsResponse.newBuilder().setStatus(Status.OK);
+        MasterLog log = engine.log();
+        log.lock();
+        try {
+            LogSegment head = log.head();
+            response.setLogSegmentId(head.id()).setLogOffset(head.writer().position());
+        } finally {
+            log.unlock();
+        }
+        return response.build();
     }
 
     @Override
@@ -214,9 +228,19 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
                 reply(out, DropTableDataResponse.newBuilder().setStatus(Status.INVALID_ARGUMENT).build());
                 return;
             }
+            // The check only (not admit-and-run): dropping a big table takes a while, and a later
+            // leader's drop of the same table is idempotent anyway.
+            String refusal = fence.check(request.getCoordinatorEpoch());
+            if (refusal != null) {
+                LOG.warn("DropTableData of table {} refused: {}", tableId, refusal);
+                reply(out, DropTableDataResponse.newBuilder().setStatus(Status.STALE_COORDINATOR).setMessage(refusal)
+                        .build());
+                return;
+            }
             int ranges = tablets.removeTable(tableId);
             long dropped = engine.dropTable(tableId);
-            LOG.info("dropped table {}: {} tablet range(s), {} object(s)", tableId, ranges, dropped);
+            LOG.info("dropped table {}: {} tablet range(s), {} object(s) (coordinator epoch {})", tableId, ranges,
+                    dropped, request.getCoordinatorEpoch());
             reply(out, DropTableDataResponse.newBuilder().setStatus(Status.OK).setObjectsDropped(dropped).build());
         } catch (RuntimeException e) {
             fail(out, "control.drop_table_data", e);

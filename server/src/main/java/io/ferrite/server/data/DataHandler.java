@@ -360,19 +360,17 @@ public final class DataHandler {
                 || status == Status.OBJECT_DOESNT_EXIST;
     }
 
-    /** What a request gets while the lease is not valid. */
+    /**
+     * What a request gets while the lease is not valid: RETRY while it may be confirmed again
+     * (ZooKeeper suspended, heartbeat lease lapsed), UNKNOWN_TABLET when the tablets are not
+     * served here any more (lost, deposed: refresh the tablet map) or not yet (starting).
+     */
     private Status refusal() {
-        return lease.state() == Lease.State.SUSPENDED ? Status.RETRY : Status.UNKNOWN_TABLET;
+        return lease.refusalIsTemporary() ? Status.RETRY : Status.UNKNOWN_TABLET;
     }
 
     private String refusalMessage() {
-        return switch (lease.state()) {
-            case STARTING -> "this server is not registered in the cluster yet";
-            case SUSPENDED -> "this server cannot confirm its ZooKeeper lease right now";
-            case LOST -> "this server lost its ZooKeeper lease; its tablets are no longer served here";
-            case CLOSED -> "this server is shutting down";
-            case VALID -> "";
-        };
+        return lease.refusalReason();
     }
 
     /** {@link #message}, or the lease's reason when the engine refused because the lease lapsed. */

@@ -108,9 +108,9 @@ final class EnumerateCall implements Runnable {
     private void sendBatch() {
         long start = System.nanoTime();
         if (!lease.isValid()) {
-            Status refusal = lease.state() == Lease.State.SUSPENDED ? Status.RETRY : Status.UNKNOWN_TABLET;
+            Status refusal = lease.refusalIsTemporary() ? Status.RETRY : Status.UNKNOWN_TABLET;
             metrics.count(OpMetrics.Op.ENUMERATE, refusal);
-            end(refusal, "this server cannot confirm its ZooKeeper lease (" + lease.state() + ")");
+            end(refusal, "this server cannot confirm its lease (" + lease.state() + "): " + lease.refusalReason());
             return;
         }
         List<TabletSet.Range> ranges = tablets.rangesOf(tableId);

@@ -43,8 +43,31 @@ public final class CoordinatorCommand implements Callable<Integer> {
             description = "Host other processes reach this coordinator at (default: the listen host).")
     String advertisedHost;
 
-    @Option(names = "--session-timeout-ms", paramLabel = "MS", description = "ZooKeeper session timeout (default: 10000).")
+    @Option(names = "--session-timeout-ms", paramLabel = "MS",
+            description = "ZooKeeper session timeout; a leader killed without closing its session is replaced after"
+                + " this long (default: 4000).")
     String sessionTimeoutMs;
+
+    @Option(names = "--lease-ms", paramLabel = "MS",
+            description = "Lease each acknowledged heartbeat grants a server, from its send time (default: 600).")
+    String leaseMs;
+
+    @Option(names = "--lease-margin-ms", paramLabel = "MS",
+            description = "How much longer than a lease the leader waits before declaring a silent server CRASHED"
+                + " (default: 50).")
+    String leaseMarginMs;
+
+    @Option(names = "--suspect-after-ms", paramLabel = "MS",
+            description = "Silence (no heartbeat) after which a server is probed (default: 500).")
+    String suspectAfterMs;
+
+    @Option(names = "--probe-timeout-ms", paramLabel = "MS",
+            description = "Deadline of each probe of a suspected server (default: 200).")
+    String probeTimeoutMs;
+
+    @Option(names = "--probe-attempts", paramLabel = "N",
+            description = "Probes that must all fail before a silent server is declared (default: 2).")
+    String probeAttempts;
 
 
     @Option(names = "--master-rpc-timeout-ms", paramLabel = "MS",

@@ -18,9 +18,14 @@ final class CoordinatorSettings {
     static final String FORWARD_TIMEOUT_MS = "forward-timeout-ms";
     static final String RETRY_INTERVAL_MS = "retry-interval-ms";
     static final String METRICS_PORT = "metrics-port";
+    static final String LEASE_MS = "lease-ms";
+    static final String LEASE_MARGIN_MS = "lease-margin-ms";
+    static final String SUSPECT_AFTER_MS = "suspect-after-ms";
+    static final String PROBE_TIMEOUT_MS = "probe-timeout-ms";
+    static final String PROBE_ATTEMPTS = "probe-attempts";
     static final List<String> SETTINGS = List.of(CLUSTER, ZOOKEEPER, LISTEN_HOST, LISTEN_PORT, ADVERTISED_HOST,
             SESSION_TIMEOUT_MS, CONNECTION_TIMEOUT_MS, MASTER_RPC_TIMEOUT_MS, FORWARD_TIMEOUT_MS, RETRY_INTERVAL_MS,
-            METRICS_PORT);
+            METRICS_PORT, LEASE_MS, LEASE_MARGIN_MS, SUSPECT_AFTER_MS, PROBE_TIMEOUT_MS, PROBE_ATTEMPTS);
 
     private CoordinatorSettings() {
     }
@@ -42,6 +47,11 @@ final class CoordinatorSettings {
                 .masterRpcTimeoutMs(s.integer(MASTER_RPC_TIMEOUT_MS, CoordinatorContext.DEFAULT_MASTER_RPC_TIMEOUT_MS))
                 .forwardTimeoutMs(s.integer(FORWARD_TIMEOUT_MS, CoordinatorContext.DEFAULT_FORWARD_TIMEOUT_MS))
                 .retryIntervalMs(s.integer(RETRY_INTERVAL_MS, CoordinatorContext.DEFAULT_RETRY_INTERVAL_MS))
+                .leaseMs(s.integer(LEASE_MS, CoordinatorContext.DEFAULT_LEASE_MS))
+                .leaseMarginMs(s.integer(LEASE_MARGIN_MS, CoordinatorContext.DEFAULT_LEASE_MARGIN_MS))
+                .suspectAfterMs(s.integer(SUSPECT_AFTER_MS, CoordinatorContext.DEFAULT_SUSPECT_AFTER_MS))
+                .probeTimeoutMs(s.integer(PROBE_TIMEOUT_MS, CoordinatorContext.DEFAULT_PROBE_TIMEOUT_MS))
+                .probeAttempts(s.integer(PROBE_ATTEMPTS, CoordinatorContext.DEFAULT_PROBE_ATTEMPTS))
                 .conclude();
     }
 

@@ -77,6 +77,16 @@ public final class ServerCommand implements Callable<Integer> {
     String sessionTimeoutMs;
 
 
+    @Option(names = "--heartbeat-interval-ms", paramLabel = "MS",
+            description = "Time between heartbeats to the leader coordinator; each acknowledged one extends this"
+                + " server's lease (default: 100).")
+    String heartbeatIntervalMs;
+
+    @Option(names = "--lease-margin-ms", paramLabel = "MS",
+            description = "How much earlier than the lease the coordinator granted this server stops serving"
+                + " (default: 50).")
+    String leaseMarginMs;
+
     @Option(names = "--data-executor", paramLabel = "direct|pool",
             description = "Run data calls on the transport threads (direct) or the RPC pool (default: direct).")
     String dataExecutor;

@@ -2,11 +2,27 @@ package io.ferrite.server.lease;
 
 import io.ferrite.coordinator.registry.ServerId;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
 
 /**
- * Whether this server may serve data now: one volatile read on the data path. The
- * {@link Membership} moves it through its states as the ZooKeeper session that holds the
- * server's liveness node comes and goes.
+ * Whether this server may serve data now. Two conditions, both needed (DESIGN §5, "Fencing"):
+ * <ol>
+ *   <li>its <b>ZooKeeper state</b> allows it: registered and the session holding its liveness node
+ *       connected ({@link Membership} moves the {@link State}s below);</li>
+ *   <li>its <b>heartbeat lease</b> runs: the leader coordinator acknowledged a heartbeat sent at
+ *       {@code sendNs} granting {@code leaseMs}, and this process's monotonic clock has not reached
+ *       {@code sendNs + leaseMs - margin} ({@link #extend}, from the {@link HeartbeatSender}). The
+ *       leader declares this server CRASHED only after that lease must have expired by its own
+ *       clock, so a server that stops being acknowledged (paused, partitioned, or declared) has
+ *       stopped serving before anyone may take its tablets.</li>
+ * </ol>
+ * The data path checks both with <b>one volatile read</b> and a clock read: {@link #isValid()}
+ * compares the clock with {@code validUntilNs}, which holds the heartbeat deadline while the
+ * ZooKeeper state is VALID and a time already past otherwise. A process resumed after a pause
+ * (SIGSTOP, a long GC) therefore finds its lease expired at its first check, before any of its
+ * threads has noticed anything.
  *
  * <pre>
  *   STARTING --registered--&gt; VALID --connection lost--&gt; SUSPENDED --reconnected, same session--&gt; VALID
@@ -19,14 +35,17 @@ import java.util.Optional;
  *
  * <p>Losing ZooKeeper is not a crash (issue 9, I5): the server id, which is also the identity of
  * the master's replicated log, survives SUSPENDED and LOST; only a new process registers as a
- * new generation.
+ * new generation. Being declared CRASHED is final: the server is deposed.
  */
 public final class Lease {
-    /** States of the lease. */
+    /** States of the ZooKeeper side of the lease. */
     public enum State {
         /** Not registered yet: nothing to serve. */
         STARTING,
-        /** Registered, and the session holding the liveness node is connected: serve. */
+        /**
+         * Registered, and the session holding the liveness node is connected: serve while the
+         * heartbeat lease runs too.
+         */
         VALID,
         /**
          * Disconnected from ZooKeeper: the session may expire at any moment and the tablets be
@@ -44,17 +63,94 @@ public final class Lease {
         CLOSED
     }
 
+    private final NanoClock clock;
     private volatile State state = State.STARTING;
     private volatile ServerId serverId;
     private volatile boolean deposed;
+    /** The data path's one read: serving while {@code clock.nanoTime() - validUntilNs < 0}. */
+    private volatile long validUntilNs;
+    /** Guarded by this: the heartbeat lease's deadline, once one was granted. */
+    private long heartbeatUntilNs;
+    private boolean heartbeatGranted;
 
-    /** Whether data may be served: registered and the session is connected. */
+    /** A lease on this process's monotonic clock. */
+    public Lease() {
+        this(new SystemNanoClock());
+    }
+
+    /** A lease on {@code clock} (tests move it by hand). */
+    public Lease(NanoClock clock) {
+        this.clock = clock;
+        this.validUntilNs = clock.nanoTime() - 1;
+    }
+
+    /**
+     * Whether data may be served: registered, the ZooKeeper session connected, and the heartbeat
+     * lease not expired. One volatile read and a clock read.
+     */
     public boolean isValid() {
-        return state == State.VALID;
+        return clock.nanoTime() - validUntilNs < 0;
     }
 
     public State state() {
         return state;
+    }
+
+    /**
+     * Whether a refusal now is temporary (RETRY: the lease is being confirmed again) rather than
+     * "these tablets are not served here" (UNKNOWN_TABLET: starting, lost, deposed, closing).
+     */
+    public boolean refusalIsTemporary() {
+        State s = state;
+        return !deposed && (s == State.SUSPENDED || s == State.VALID);
+    }
+
+    /** Why data is not served now (for answers and logs); empty while the lease is valid. */
+    public String refusalReason() {
+        if (deposed) {
+            return "this server was declared CRASHED or replaced; its tablets are no longer served here";
+        }
+        return switch (state) {
+            case STARTING -> "this server is not registered in the cluster yet";
+            case SUSPENDED -> "this server cannot confirm its ZooKeeper lease right now";
+            case LOST -> "this server lost its ZooKeeper lease; its tablets are no longer served here";
+            case CLOSED -> "this server is shutting down";
+            case VALID -> isValid() ? "" : heartbeatReason();
+        };
+    }
+
+    private synchronized String heartbeatReason() {
+        return heartbeatGranted ? "this server's lease from the coordinator expired "
+                + TimeUnit.NANOSECONDS.toMillis(clock.nanoTime() - heartbeatUntilNs)
+                + " ms ago (no acknowledged heartbeat); retry"
+                : "this server has no lease from the coordinator yet (no acknowledged heartbeat); retry";
+    }
+
+    /**
+     * Extends the heartbeat lease to {@code untilNs} (the acknowledged heartbeat's send time plus
+     * the granted lease, minus this server's margin), unless it already runs longer.
+     */
+    public synchronized void extend(long untilNs) {
+        if (!heartbeatGranted || untilNs - heartbeatUntilNs > 0) {
+            heartbeatUntilNs = untilNs;
+            heartbeatGranted = true;
+            publish();
+        }
+    }
+
+    /** Nanoseconds the heartbeat lease still runs (negative: expired ago; 0 if never granted). */
+    public synchronized long heartbeatRemainingNs() {
+        return heartbeatGranted ? heartbeatUntilNs - clock.nanoTime() : 0;
+    }
+
+    /** Whether a heartbeat lease was ever granted (the first acknowledgement arrived). */
+    public synchronized boolean heartbeatGranted() {
+        return heartbeatGranted;
+    }
+
+    /** Makes {@link #validUntilNs} agree with the state and the heartbeat lease (under the lock). */
+    private void publish() {
+        validUntilNs = state == State.VALID && heartbeatGranted && !deposed ? heartbeatUntilNs : clock.nanoTime() - 1;
     }
 
     /**
@@ -67,7 +163,7 @@ public final class Lease {
                 : Optional.empty();
     }
 
-    /** Whether the cluster gave this server's tablets away while it was out: it never serves again. */
+    /** Whether the cluster gave this server's tablets away: it never serves again. */
     public boolean isDeposed() {
         return deposed;
     }
@@ -81,12 +177,14 @@ public final class Lease {
         if (state != State.CLOSED) {
             serverId = id;
             state = State.VALID;
+            publish();
         }
     }
 
     synchronized boolean suspend() {
         if (state == State.VALID) {
             state = State.SUSPENDED;
+            publish();
             return true;
         }
         return false;
@@ -95,6 +193,7 @@ public final class Lease {
     synchronized boolean resume() {
         if (state == State.SUSPENDED) {
             state = State.VALID;
+            publish();
             return true;
         }
         return false;
@@ -104,22 +203,25 @@ public final class Lease {
     synchronized boolean rejoined() {
         if (state == State.LOST && !deposed) {
             state = State.VALID;
+            publish();
             return true;
         }
         return false;
     }
 
-    /** The cluster moved on without this server: it stays LOST for good. */
+    /** The cluster moved on without this server (or declared it CRASHED): it stays LOST for good. */
     synchronized void depose() {
         deposed = true;
         if (state == State.VALID || state == State.SUSPENDED) {
             state = State.LOST;
         }
+        publish();
     }
 
     synchronized boolean lose() {
         if (state == State.VALID || state == State.SUSPENDED) {
             state = State.LOST;
+            publish();
             return true;
         }
         return false;
@@ -128,10 +230,13 @@ public final class Lease {
     /** Ends the lease for good: the server is stopping. */
     public synchronized void close() {
         state = State.CLOSED;
+        publish();
     }
 
     @Override
     public String toString() {
-        return "Lease{" + state + (deposed ? " (deposed)" : "") + (serverId == null ? "" : ", server " + serverId) + "}";
+        return "Lease{" + state + (deposed ? " (deposed)" : "") + (serverId == null ? "" : ", server " + serverId)
+                + ", heartbeat lease " + (heartbeatGranted() ? TimeUnit.NANOSECONDS.toMillis(heartbeatRemainingNs())
+                + " ms left" : "not granted") + "}";
     }
 }

@@ -2,8 +2,13 @@ package io.ferrite.server.lease;
 
 import io.ferrite.coordinator.registry.OwnedTablets;
 import io.ferrite.coordinator.registry.ServerId;
+import io.ferrite.coordinator.registry.ServerListListener;
 import io.ferrite.coordinator.registry.ServerRegistry;
+import io.ferrite.coordinator.rpc.LeaderEpoch;
+import io.ferrite.coordinator.zk.ClusterPaths;
 import io.ferrite.coordinator.zk.ClusterStoreException;
+import io.ferrite.proto.v1.ServerStatus;
+import io.ferrite.server.control.EpochFence;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -12,8 +17,12 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.agrona.concurrent.SystemNanoClock;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.ConnectionState;
@@ -45,6 +54,14 @@ import org.slf4j.LoggerFactory;
  * recovered, a newer generation under its name) it is deposed: the {@link #onDeposed} actions
  * run and the lease stays LOST for good. Rejoin attempts repeat every {@value #REJOIN_BACKOFF_MS}
  * ms and at every reconnection until one settles it.
+ *
+ * <p>The ZooKeeper session is half of the lease. The other half is the heartbeat lease
+ * ({@link #startHeartbeats}): a {@link HeartbeatSender} sends heartbeats to the leader
+ * coordinator, and data is served only while the last acknowledged one's lease runs (see
+ * {@link Lease}). It is what bounds a paused or partitioned server in time, whatever its threads
+ * have noticed. Being declared CRASHED is final: a heartbeat answered WRONG_SERVER, the server's
+ * own record seen CRASHED (or anything but UP) in its cached view, or a rejoin that finds it so,
+ * all depose the server.
  */
 public final class Membership implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
@@ -53,7 +70,12 @@ public final class Membership implements AutoCloseable {
 
     private final CuratorFramework client;
     private final ServerRegistry registry;
+    private final ClusterPaths paths;
     private final Lease lease;
+    private final AtomicBoolean deposedOnce = new AtomicBoolean();
+    private final ServerListListener ownRecord = this::ownRecordChanged;
+    private volatile HeartbeatSender heartbeats;
+    private AgentRunner heartbeatRunner;
     private final List<Consumer<OwnedTablets>> onRejoined = new CopyOnWriteArrayList<>();
     private final List<Runnable> onDeposed = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService leaseExecutor;
@@ -68,10 +90,11 @@ public final class Membership implements AutoCloseable {
                                 io.ferrite.proto.v1.ReplicationEndpoint replication) {
     }
 
-    private Membership(CuratorFramework client, ServerRegistry registry, Lease lease) {
+    private Membership(CuratorFramework client, ServerRegistry registry, ClusterPaths paths, Lease lease) {
         this.client = client;
         this.lease = lease;
         this.registry = registry;
+        this.paths = paths;
         this.leaseExecutor = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("ferrite-lease").factory());
     }
@@ -96,8 +119,9 @@ public final class Membership implements AutoCloseable {
                 throw new ClusterStoreException("zookeeper: " + zkConnect + " not reachable within " + connectTimeout);
             }
             ServerRegistry registry = ServerRegistry.open(client, cluster, connectTimeout);
-            Membership membership = new Membership(client, registry, lease);
+            Membership membership = new Membership(client, registry, new ClusterPaths(cluster), lease);
             client.getConnectionStateListenable().addListener(membership.listener);
+            registry.addListener(membership.ownRecord);
             return membership;
         } catch (InterruptedException | RuntimeException e) {
             client.close();
@@ -129,6 +153,79 @@ public final class Membership implements AutoCloseable {
         sessionId = currentSessionId();
         lease.granted(id);
         return id;
+    }
+
+    /**
+     * Starts sending heartbeats to the leader coordinator (after {@link #register}): each one it
+     * acknowledges extends the lease to its send time plus the granted lease minus
+     * {@code marginMs}; epochs it carries raise {@code fence}.
+     *
+     * @param intervalMs time between heartbeats
+     * @param marginMs   how much earlier than the granted lease this server stops serving
+     */
+    public synchronized void startHeartbeats(EpochFence fence, long intervalMs, long marginMs) {
+        if (heartbeats != null || closed) {
+            return;
+        }
+        HeartbeatSender.Directory directory = new HeartbeatSender.Directory() {
+            @Override
+            public java.util.Optional<String> leader() {
+                return registry.leaderCoordinator();
+            }
+
+            @Override
+            public List<String> coordinators() {
+                return registry.coordinators();
+            }
+        };
+        heartbeats = new HeartbeatSender(lease, fence,
+                () -> lease.lastServerId().map(ServerId::asLong).orElse(0L), new GrpcHeartbeats(), directory,
+                new SystemNanoClock(), TimeUnit.MILLISECONDS.toNanos(intervalMs),
+                TimeUnit.MILLISECONDS.toNanos(marginMs), why -> deposedByCluster("the leader coordinator says: " + why));
+        heartbeatRunner = new AgentRunner(new SleepingMillisIdleStrategy(Math.max(1, Math.min(5, intervalMs / 10))),
+                e -> LOG.warn("heartbeats: duty cycle failed", e), null, heartbeats);
+        AgentRunner.startOnThread(heartbeatRunner, Thread.ofPlatform().daemon().name("ferrite-heartbeat").factory());
+    }
+
+    /**
+     * Waits until the leader acknowledged a heartbeat (the lease runs), e.g. before announcing
+     * that the server serves.
+     *
+     * @return whether it did within {@code timeoutMs}
+     */
+    public boolean awaitFirstHeartbeat(long timeoutMs) throws InterruptedException {
+        HeartbeatSender sender = heartbeats;
+        return sender != null && sender.awaitFirstAck(timeoutMs);
+    }
+
+    /** The heartbeat sender, once started (metrics, tests). */
+    public java.util.Optional<HeartbeatSender> heartbeats() {
+        return java.util.Optional.ofNullable(heartbeats);
+    }
+
+    /**
+     * The coordinator epoch ZooKeeper holds now (the latest leader term's), read directly: a floor
+     * for this server's {@link EpochFence}, as no leader of a lower epoch may act any more.
+     */
+    public long coordinatorEpoch() {
+        return LeaderEpoch.read(client, paths);
+    }
+
+    /** The cached view shows this server's own record not UP: the cluster gave up on it. */
+    private void ownRecordChanged(io.ferrite.proto.v1.ServerInfo server) {
+        ServerId self = lease.lastServerId().orElse(null);
+        if (self != null && server.getServerId() == self.asLong() && server.getStatus() != ServerStatus.UP) {
+            deposedByCluster("its record is " + server.getStatus());
+        }
+    }
+
+    /** Deposes this server (on the lease thread), once. */
+    void deposedByCluster(String why) {
+        try {
+            leaseExecutor.execute(() -> deposed(why));
+        } catch (RejectedExecutionException e) {
+            LOG.debug("closing: not deposing ({})", why);
+        }
     }
 
     /**
@@ -247,7 +344,7 @@ public final class Membership implements AutoCloseable {
             if (client.getZookeeperClient().isConnected()) {
                 ServerRegistry.Rejoin outcome = registry.rejoin();
                 if (outcome == ServerRegistry.Rejoin.DEPOSED) {
-                    deposed();
+                    deposed("the rejoin found the cluster moved on");
                     return;
                 }
                 sessionId = currentSessionId();
@@ -270,11 +367,14 @@ public final class Membership implements AutoCloseable {
         scheduleRejoin(REJOIN_BACKOFF_MS);
     }
 
-    private void deposed() {
+    private void deposed(String why) {
         lease.depose();
-        LOG.error("server {}: the cluster gave this server's tablets away while it was out of touch; it will never"
-                + " serve under this id again (restart the process to join as a new generation)",
-                lease.lastServerId().map(ServerId::toString).orElse("?"));
+        if (!deposedOnce.compareAndSet(false, true)) {
+            return;
+        }
+        LOG.error("server {}: deposed ({}): the cluster declared this server CRASHED or gave its tablets away; it"
+                + " will never serve under this id again (restart the process to join as a new generation)",
+                lease.lastServerId().map(ServerId::toString).orElse("?"), why);
         for (Runnable action : onDeposed) {
             try {
                 action.run();
@@ -292,6 +392,12 @@ public final class Membership implements AutoCloseable {
         }
         closed = true;
         lease.close();
+        synchronized (this) {
+            if (heartbeatRunner != null) {
+                heartbeatRunner.close();
+            }
+        }
+        registry.removeListener(ownRecord);
         leaseExecutor.shutdownNow();
         try {
             // An action on lease loss may be dropping data: let it finish before the engine goes.

@@ -81,8 +81,12 @@ public final class ServerGauges {
         Gauge.builder("ferrite.tablets", tablets, t -> t.getAsInt())
                 .description("Tablet ranges this master owns").strongReference(true).register(registry);
         Gauge.builder("ferrite.lease.valid", lease, l -> l.isValid() ? 1 : 0)
-                .description("1 while the ZooKeeper lease is confirmed and data is served").strongReference(true)
+                .description("1 while the lease holds (ZooKeeper session and acknowledged heartbeat) and data is"
+                        + " served").strongReference(true)
                 .register(registry);
+        Gauge.builder("ferrite.lease.remaining", lease, l -> l.heartbeatRemainingNs() / 1e9)
+                .description("Time the heartbeat lease still runs (negative: expired that long ago)").baseUnit("seconds")
+                .strongReference(true).register(registry);
         Gauge.builder("ferrite.lease.state", lease, l -> l.state().ordinal())
                 .description("Lease state: 0 starting, 1 valid, 2 suspended, 3 lost, 4 closed")
                 .strongReference(true).register(registry);

@@ -120,6 +120,38 @@ final class ClusterProbe implements AutoCloseable {
         }
     }
 
+    /**
+     * Every acknowledged write's latest value lies in the certified replicas of one master's log
+     * that {@code backups} hold, for a master that cannot be asked any more (crashed or deposed):
+     * every sound replica of it is read (certified prefix, verified), the newest version of each
+     * key wins; checked once per choice of copy of each segment, as recovery may pick any.
+     */
+    void assertAcknowledgedInCertifiedReplicasOf(long masterId, Collection<String> backups,
+                                                 Map<String, String> acknowledged, long seed) {
+        Map<Long, java.util.List<Copy>> bySegment = new java.util.TreeMap<>();
+        for (String backup : backups) {
+            for (io.ferrite.proto.v1.ReplicaInfo r : control(backup).listReplicas(ListReplicasRequest.newBuilder()
+                    .setMasterId(masterId).build()).getReplicasList()) {
+                if (!r.getState().equals("CORRUPT")) {
+                    bySegment.computeIfAbsent(r.getSegmentId(), s -> new java.util.ArrayList<>()).add(new Copy(backup, r));
+                }
+            }
+        }
+        assertThat(bySegment).as("seed %d: replicas of master %d", seed, masterId).isNotEmpty();
+        int most = bySegment.values().stream().mapToInt(java.util.List::size).max().orElse(0);
+        for (int choice = 0; choice < most; choice++) {
+            Map<String, Long> versions = new HashMap<>();
+            Map<String, String> values = new HashMap<>();
+            for (var list : bySegment.values()) {
+                readObjects(masterId, list.get(Math.min(choice, list.size() - 1)), versions, values, seed);
+            }
+            for (Map.Entry<String, String> e : acknowledged.entrySet()) {
+                assertThat(values.get(e.getKey())).as("seed %d, replica choice %d: key %s in the certified replicas"
+                        + " of master %d", seed, choice, e.getKey(), masterId).isEqualTo(e.getValue());
+            }
+        }
+    }
+
     /** A replica and the backup holding it. */
     private record Copy(String backup, io.ferrite.proto.v1.ReplicaInfo info) {
     }

@@ -48,6 +48,11 @@ import org.awaitility.Awaitility;
  * }
  * }</pre>
  *
+ * <p>Failure detection is more tolerant than the defaults (lease 2 s, probe after 1.5 s of
+ * silence, 2 probes of 500 ms), as every process of the cluster shares this JVM and two cores
+ * with the build: a stall of a second must not get a server declared CRASHED (which is final) in
+ * a test about something else. Tests of detection set their own ({@link Builder#coordinatorSettings}).
+ *
  * <p>Other modules' tests reuse it through this module's test-jar
  * ({@code ferrite-server}, type {@code test-jar}, plus {@code curator-test}).
  */
@@ -63,6 +68,7 @@ public final class InJvmCluster implements AutoCloseable {
     private TestingServer zookeeper;
     private Coordinator coordinator;
     private final List<FerriteServer> servers = new ArrayList<>();
+    private final List<Coordinator> extraCoordinators = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
     private int serversStarted;
 
@@ -73,6 +79,8 @@ public final class InJvmCluster implements AutoCloseable {
         private int sessionTimeoutMs = 5_000;
         private String clusterName;
         private Consumer<ServerContext> serverSettings = c -> {
+        };
+        private Consumer<CoordinatorContext> coordinatorSettings = c -> {
         };
 
         public Builder servers(int count) {
@@ -103,6 +111,12 @@ public final class InJvmCluster implements AutoCloseable {
             return this;
         }
 
+        /** Adjusts the coordinator's context (after the harness's own settings) before it is concluded. */
+        public Builder coordinatorSettings(Consumer<CoordinatorContext> settings) {
+            this.coordinatorSettings = settings;
+            return this;
+        }
+
         public InJvmCluster start() throws Exception {
             InJvmCluster cluster = new InJvmCluster(this);
             try {
@@ -126,7 +140,18 @@ public final class InJvmCluster implements AutoCloseable {
 
     private void startUp() throws Exception {
         zookeeper = new TestingServer(true);
-        coordinator = Coordinator.start(new CoordinatorContext()
+        coordinator = Coordinator.start(coordinatorContext());
+        if (!coordinator.awaitLeadership(START_TIMEOUT)) {
+            throw new IllegalStateException("the coordinator did not become leader within " + START_TIMEOUT);
+        }
+        for (int i = 0; i < builder.servers; i++) {
+            startServer();
+        }
+    }
+
+    /** The coordinator's context: the harness's settings, then the builder's adjustments, concluded. */
+    private CoordinatorContext coordinatorContext() {
+        CoordinatorContext context = new CoordinatorContext()
                 .zkConnect(zookeeper.getConnectString())
                 .cluster(name)
                 .listenHost("127.0.0.1")
@@ -135,13 +160,21 @@ public final class InJvmCluster implements AutoCloseable {
                 .masterRpcTimeoutMs(3_000)
                 .forwardTimeoutMs(6_000)
                 .retryIntervalMs(500)
-                .conclude());
-        if (!coordinator.awaitLeadership(START_TIMEOUT)) {
-            throw new IllegalStateException("the coordinator did not become leader within " + START_TIMEOUT);
-        }
-        for (int i = 0; i < builder.servers; i++) {
-            startServer();
-        }
+                .leaseMs(2_000)
+                .suspectAfterMs(1_500)
+                .probeTimeoutMs(500);
+        builder.coordinatorSettings.accept(context);
+        return context.conclude();
+    }
+
+    /**
+     * Starts one more coordinator (a standby while the first one leads) with the same settings.
+     * It is closed with the cluster.
+     */
+    public Coordinator startCoordinator() throws IOException, InterruptedException {
+        Coordinator standby = Coordinator.start(coordinatorContext());
+        extraCoordinators.add(standby);
+        return standby;
     }
 
     /** Starts one more server and waits until the coordinator sees it UP. */
@@ -311,6 +344,9 @@ public final class InJvmCluster implements AutoCloseable {
             servers.get(i).close();
         }
         servers.clear();
+        for (Coordinator extra : extraCoordinators) {
+            extra.close();
+        }
         if (coordinator != null) {
             coordinator.close();
         }
