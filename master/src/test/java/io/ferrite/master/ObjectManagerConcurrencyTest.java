@@ -15,7 +15,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -28,7 +27,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  *   <li>Own keys: writer {@code w} alone writes and removes keys {@code w<w>-<j>}; each value
  *       carries the writer, its sequence number and the key index, and a fill derived from
  *       them. Nobody may observe a value older than the last write (or remove) the writer had
- *       acknowledged before the read began; the writer reads back exactly its own last state.</li>
+ *       acknowledged before the read began, nor find the key absent unless it was absent then or
+ *       a remove of it has started since (an {@link OwnKeyLedger} per writer keeps that, apart
+ *       from the last operation started: a remove followed by a rewrite must still count); the
+ *       writer reads back exactly its own last state.</li>
  *   <li>Shared keys: every writer writes them; a value read must be intact and one that was
  *       issued; versions seen by one reader never go back; at the end each holds the
  *       acknowledged write with the highest version.</li>
@@ -116,9 +118,10 @@ class ObjectManagerConcurrencyTest {
         return value;
     }
 
-    /** Sequence state of an own key: {@code sequence << 1 | removed}; 0 before the first write. */
-    private static long state(long sequence, boolean removed) {
-        return sequence << 1 | (removed ? 1 : 0);
+    /** An own key's state for a message: "write at sequence N", "remove at sequence N" or "never written". */
+    private static String describe(long state) {
+        return state == 0 ? "never written"
+                : ((state & 1) == 1 ? "remove" : "write") + " at sequence " + OwnKeyLedger.sequenceOf(state);
     }
 
     @FunctionalInterface
@@ -131,9 +134,8 @@ class ObjectManagerConcurrencyTest {
         private final long opsPerWriter;
         private final long deadlineNs;
         private final ObjectManager engine;
-        private final AtomicLongArray[] ownState = new AtomicLongArray[WRITERS];
-        /** The last operation a writer started on an own key (same encoding), set before the engine call. */
-        private final AtomicLongArray[] ownStarted = new AtomicLongArray[WRITERS];
+        /** Per writer: acknowledged and started operations on its own keys (see {@link OwnKeyLedger}). */
+        private final OwnKeyLedger[] own = new OwnKeyLedger[WRITERS];
         private final AtomicLong[] issued = new AtomicLong[WRITERS];
         private final long[][] longSums = new long[WRITERS][LONG_COUNTERS];
         private final double[][] doubleSums = new double[WRITERS][DOUBLE_COUNTERS];
@@ -150,8 +152,7 @@ class ObjectManagerConcurrencyTest {
             this.opsPerWriter = opsPerWriter;
             this.deadlineNs = System.nanoTime() + durationNs;
             for (int w = 0; w < WRITERS; w++) {
-                ownState[w] = new AtomicLongArray(OWN_KEYS);
-                ownStarted[w] = new AtomicLongArray(OWN_KEYS);
+                own[w] = new OwnKeyLedger(OWN_KEYS);
                 issued[w] = new AtomicLong();
             }
             this.engine = new ObjectManager(new EngineContext()
@@ -271,28 +272,27 @@ class ObjectManagerConcurrencyTest {
                     issued[writer].set(seq);
                     byte[] value = valueOf(writer, seq, j, ownValueSize(j));
                     byte[] key = ownKey(writer, j);
-                    ownStarted[writer].set(j, state(seq, false));
+                    own[writer].writeStarted(j, seq);
                     Status status = withRetry(() -> engine.write(OWN_TABLE, key, value, RejectRules.NONE, out));
                     check(status == Status.OK, "writer " + writer + " write of own key " + j + ": " + status);
                     check(out.version() > ownVersion[j], "writer " + writer + " own key " + j + " got version "
                             + out.version() + " after " + ownVersion[j]);
                     ownVersion[j] = out.version();
-                    ownState[writer].set(j, state(seq, false));
+                    own[writer].acknowledge(j, seq, false);
                 } else if (choice < 63) {
                     int j = random.nextInt(OWN_KEYS);
                     long seq = ++sequence;
                     issued[writer].set(seq);
-                    long before = ownState[writer].get(j);
-                    boolean present = before != 0 && (before & 1) == 0;
+                    boolean present = OwnKeyLedger.present(own[writer].acknowledged(j));
                     byte[] key = ownKey(writer, j);
-                    ownStarted[writer].set(j, state(seq, true));
+                    own[writer].removeStarted(j, seq);
                     Status status = withRetry(() -> engine.remove(OWN_TABLE, key, RejectRules.NONE, out));
                     check(status == (present ? Status.OK : Status.OBJECT_DOESNT_EXIST), "writer " + writer
                             + " remove of own key " + j + " (present: " + present + "): " + status);
                     if (present) {
                         check(out.version() == ownVersion[j], "writer " + writer + " removed own key " + j
                                 + " at version " + out.version() + ", last written " + ownVersion[j]);
-                        ownState[writer].set(j, state(seq, true));
+                        own[writer].acknowledge(j, seq, true);
                     }
                 } else if (choice < 73) {
                     int j = random.nextInt(SHARED_KEYS);
@@ -330,8 +330,8 @@ class ObjectManagerConcurrencyTest {
                 } else {
                     int j = random.nextInt(OWN_KEYS);
                     Status status = engine.read(OWN_TABLE, ownKey(writer, j), out);
-                    long current = ownState[writer].get(j);
-                    if (current == 0 || (current & 1) == 1) {
+                    long current = own[writer].acknowledged(j);
+                    if (!OwnKeyLedger.present(current)) {
                         check(status == Status.OBJECT_DOESNT_EXIST, "writer " + writer + " reads back its removed or"
                                 + " never written key " + j + ": " + status);
                     } else {
@@ -378,9 +378,8 @@ class ObjectManagerConcurrencyTest {
                 if (choice < 60) {
                     int w = random.nextInt(WRITERS);
                     int j = random.nextInt(OWN_KEYS);
-                    long before = ownState[w].get(j);
+                    long before = own[w].acknowledged(j);
                     Status status = engine.read(OWN_TABLE, ownKey(w, j), out);
-                    long startedAfter = ownStarted[w].get(j);
                     if (status == Status.OK) {
                         long seq = verifyValue(out, w, j, ownValueSize(j));
                         long floor = before >>> 1;
@@ -396,14 +395,16 @@ class ObjectManagerConcurrencyTest {
                         ownVersionSeen[w][j] = out.version();
                     } else {
                         check(status == Status.OBJECT_DOESNT_EXIST, "reader " + reader + " read: " + status);
-                        boolean removeStarted = (startedAfter & 1) == 1 && startedAfter >>> 1 > before >>> 1;
-                        if (before != 0 && (before & 1) == 0 && !removeStarted) {
+                        if (!own[w].mayBeAbsent(j, before)) {
+                            long lastRemove = own[w].lastRemoveStarted(j);
+                            long lastStarted = own[w].lastStarted(j);
                             Status again = engine.read(OWN_TABLE, ownKey(w, j), out);
                             check(false, "reader " + reader + " found own key " + j + " of writer " + w
                                     + " missing, though its write at sequence " + (before >>> 1) + " was acknowledged"
-                                    + " before the read and no remove had started by the end of it (last started: "
-                                    + (startedAfter >>> 1) + "); read again: " + again + ", now at sequence "
-                                    + (ownState[w].get(j) >>> 1) + "; " + engine.stats());
+                                    + " before the read and no remove had started by the end of it (last remove"
+                                    + " started: " + lastRemove + ", last operation started: " + describe(lastStarted)
+                                    + "); read again: " + again + ", now at " + describe(own[w].acknowledged(j))
+                                    + "; " + engine.stats());
                         }
                     }
                 } else if (choice < 85) {
@@ -471,9 +472,9 @@ class ObjectManagerConcurrencyTest {
             long expectedObjects = 0;
             for (int w = 0; w < WRITERS; w++) {
                 for (int j = 0; j < OWN_KEYS; j++) {
-                    long current = ownState[w].get(j);
+                    long current = own[w].acknowledged(j);
                     Status status = engine.read(OWN_TABLE, ownKey(w, j), out);
-                    if (current == 0 || (current & 1) == 1) {
+                    if (!OwnKeyLedger.present(current)) {
                         check(status == Status.OBJECT_DOESNT_EXIST, "final: own key " + j + " of writer " + w
                                 + " should be absent: " + status);
                     } else {
