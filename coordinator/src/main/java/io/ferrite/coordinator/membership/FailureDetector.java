@@ -67,6 +67,8 @@ public final class FailureDetector implements ClusterView.Listener, HeartbeatEnd
     private static final int MAX_ATTEMPTS = 16;
     /** How often the leader confirms its ZooKeeper session (a background sync). */
     private static final long CONFIRM_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** A confirmation unanswered this long no longer holds the next one back (its answer still counts). */
+    private static final long CONFIRM_GIVE_UP_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final CuratorFramework client;
     private final ClusterPaths paths;
@@ -84,6 +86,7 @@ public final class FailureDetector implements ClusterView.Listener, HeartbeatEnd
     private final AtomicLong confirmedSendNs = new AtomicLong();
     private volatile boolean confirmedOnce;
     private volatile boolean confirmInFlight;
+    private volatile long confirmSentNs;
     private volatile long confirmWindowNs;
     private long nextConfirmNs;
     private volatile boolean active;
@@ -381,10 +384,11 @@ public final class FailureDetector implements ClusterView.Listener, HeartbeatEnd
      * declarations are allowed for two thirds of that.
      */
     private void confirm(long sendNs) {
-        if (confirmInFlight) {
+        if (confirmInFlight && sendNs - confirmSentNs < CONFIRM_GIVE_UP_NS) {
             return;
         }
         confirmInFlight = true;
+        confirmSentNs = sendNs;
         try {
             client.sync().inBackground((c, event) -> {
                 confirmInFlight = false;

@@ -119,6 +119,15 @@ public final class CoordinatorCommand implements Callable<Integer> {
                                 c -> c.recoveries().finished().size())
                         .description("crash recoveries this coordinator finished").strongReference(true)
                         .register(processMetrics.registry());
+                Gauge.builder("ferrite.coordinator.epoch", coordinator, Coordinator::epoch)
+                        .description("Epoch of this coordinator's leader term (0 when not leader)").strongReference(true)
+                        .register(processMetrics.registry());
+                io.micrometer.core.instrument.FunctionCounter.builder("ferrite.failure.declared", coordinator,
+                                c -> c.failureDetector().declaredCount())
+                        .description("Servers this coordinator declared CRASHED").register(processMetrics.registry());
+                io.micrometer.core.instrument.FunctionCounter.builder("ferrite.failure.probes", coordinator,
+                                c -> c.failureDetector().probesSent())
+                        .description("Probes (Ping) of suspected servers").register(processMetrics.registry());
                 RoleSupport.ready("coordinator", coordinator.address(), endpoint == null ? null : endpoint.address());
                 lifecycle.awaitStop();
             }
