@@ -30,6 +30,7 @@ public final class BackupRecoveryServiceImpl extends BackupRecoveryServiceGrpc.B
     private final ReplicaStore store;
     private final LongPredicate masterLive;
     private final LongPredicate admitCoordinatorEpoch;
+    private final java.util.function.LongConsumer fence;
     private final ThreadLocal<RecoveryFilter> filters = ThreadLocal.withInitial(RecoveryFilter::new);
     private final AtomicLong bytesRead = new AtomicLong();
     private final AtomicLong bytesSent = new AtomicLong();
@@ -37,8 +38,11 @@ public final class BackupRecoveryServiceImpl extends BackupRecoveryServiceGrpc.B
     /**
      * @param masterLive            whether a master is live in the cluster (its replicas are never freed here then)
      * @param admitCoordinatorEpoch the coordinator fencing check: false for a deposed leader's epoch
+     * @param fence                 makes this backup refuse every later message of a master
      */
-    public BackupRecoveryServiceImpl(ReplicaStore store, LongPredicate masterLive, LongPredicate admitCoordinatorEpoch) {
+    public BackupRecoveryServiceImpl(ReplicaStore store, LongPredicate masterLive, LongPredicate admitCoordinatorEpoch,
+                                     java.util.function.LongConsumer fence) {
+        this.fence = fence;
         this.store = store;
         this.masterLive = masterLive;
         this.admitCoordinatorEpoch = admitCoordinatorEpoch;
@@ -93,6 +97,26 @@ public final class BackupRecoveryServiceImpl extends BackupRecoveryServiceGrpc.B
                     Long.toHexString(request.getMasterId()), e);
             out.onError(io.grpc.Status.INTERNAL.withDescription("read_recovery_data failed: " + e).asRuntimeException());
         }
+    }
+
+    @Override
+    public void fenceMaster(io.ferrite.proto.v1.FenceMasterRequest request,
+                            StreamObserver<io.ferrite.proto.v1.FenceMasterResponse> out) {
+        var response = io.ferrite.proto.v1.FenceMasterResponse.newBuilder();
+        if (request.getMasterId() == 0) {
+            reply(out, response.setStatus(Status.INVALID_ARGUMENT).build());
+            return;
+        }
+        if (!admitCoordinatorEpoch.test(request.getCoordinatorEpoch())) {
+            reply(out, response.setStatus(Status.STALE_COORDINATOR).build());
+            return;
+        }
+        if (masterLive.test(request.getMasterId())) {
+            reply(out, response.setStatus(Status.RETRY).build());
+            return;
+        }
+        fence.accept(request.getMasterId());
+        reply(out, response.setStatus(Status.OK).build());
     }
 
     @Override

@@ -198,7 +198,8 @@ public final class FerriteServer implements AutoCloseable {
                 .addService(recovery = new MasterRecoveryServiceImpl(engine, new RecoveredRanges(tablets),
                         this::selfId, lease::isValid, epoch -> epochFence.check(epoch) == null, this::recoveryChannel));
         replication.store().ifPresent(store -> builder.addService(new BackupRecoveryServiceImpl(store,
-                replication::masterIsLive, epoch -> epochFence.check(epoch) == null)));
+                replication::masterIsLive, epoch -> epochFence.check(epoch) == null,
+                master -> replication.backup().ifPresent(b -> b.fence(master)))));
         if (context.dataExecutor() == ServerContext.DataExecutor.DIRECT) {
             builder.directExecutor().callExecutor(new SlowCallsOnPool(rpcPool, recoveryReadPool));
         } else {

@@ -44,6 +44,19 @@ public final class GrpcRecoveryRpc implements RecoveryRpc, AutoCloseable {
     }
 
     @Override
+    public boolean fenceMaster(String backup, long masterId, long coordinatorEpoch) {
+        try {
+            return BackupRecoveryServiceGrpc.newBlockingStub(channel(backup))
+                    .withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .fenceMaster(io.ferrite.proto.v1.FenceMasterRequest.newBuilder().setMasterId(masterId)
+                            .setCoordinatorEpoch(coordinatorEpoch).build())
+                    .getStatus() == io.ferrite.proto.v1.Status.OK;
+        } catch (StatusRuntimeException e) {
+            throw new RecoveryRpcException("FenceMaster on " + backup + ": " + e.getStatus(), e);
+        }
+    }
+
+    @Override
     public List<ReplicaInfo> listReplicas(String backup, long masterId) {
         try {
             return ControlServiceGrpc.newBlockingStub(channel(backup))

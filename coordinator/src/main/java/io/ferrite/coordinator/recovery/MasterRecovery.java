@@ -129,6 +129,13 @@ public final class MasterRecovery {
         for (RecoveryStore.Server s : servers) {
             if (s.id() != masterId && s.runs("backup") && store.isLive(s.id())) {
                 try {
+                    // Fenced first: the backup's own view may not show the master CRASHED yet, and an
+                    // append it accepted after recovery read the replica would be an acknowledged
+                    // write recovery missed. A backup not fenced is not used.
+                    if (!rpc.fenceMaster(s.address(), masterId, coordinatorEpoch.getAsLong())) {
+                        silent.add(s.address());
+                        continue;
+                    }
                     for (ReplicaInfo r : rpc.listReplicas(s.address(), masterId)) {
                         held.add(new CrashedLog.Held(s.address(), r));
                     }

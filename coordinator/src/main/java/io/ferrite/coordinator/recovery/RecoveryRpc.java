@@ -12,6 +12,9 @@ import java.util.List;
  * tests). Any of them may throw {@link RecoveryRpcException} when the server does not answer.
  */
 public interface RecoveryRpc {
+    /** Makes a backup refuse every later message of a crashed master; true once it has. */
+    boolean fenceMaster(String backup, long masterId, long coordinatorEpoch);
+
     /** The replicas a backup holds of one master's log. */
     List<ReplicaInfo> listReplicas(String backup, long masterId);
 

@@ -89,8 +89,17 @@ class MasterRecoveryTest {
             certificate = writer.certificate();
         }
 
+        final Set<String> fencedOn = ConcurrentHashMap.newKeySet();
+
+        @Override
+        public boolean fenceMaster(String backup, long masterId, long coordinatorEpoch) {
+            fencedOn.add(backup);
+            return true;
+        }
+
         @Override
         public List<ReplicaInfo> listReplicas(String backup, long masterId) {
+            assertThat(fencedOn).as("%s fenced before its replicas are listed", backup).contains(backup);
             List<ReplicaInfo> out = new ArrayList<>();
             if (masterId != CRASHED || freedOn.contains(backup)) {
                 return out;
