@@ -1,2 +1,2 @@
-/** gRPC edges of the coordinator: the coordinator service, forwarding to the leader, and calls to masters. */
+/** gRPC edges of the coordinator: the coordinator service (heartbeats included), forwarding to the leader, the leader epoch, and calls to masters. */
 package io.ferrite.coordinator.rpc;
