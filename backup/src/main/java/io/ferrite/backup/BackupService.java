@@ -92,11 +92,21 @@ public final class BackupService implements Agent, AutoCloseable {
          *         its address (its replicas are then kept); failed if it could not be asked
          */
         CompletableFuture<Optional<ReplicaStore.MasterReplicas>> ask(long masterId);
+
+        /**
+         * Whether a master that is not UP has been recovered for good: its record REMOVED and no
+         * recovery of it under way, so no one will read its replicas again (they are dropped: the
+         * coordinator frees them on the backups that are up when its recovery ends, this covers
+         * the ones that were not). Called on the agent's thread; must not block it.
+         */
+        default CompletableFuture<Boolean> recovered(long masterId) {
+            return CompletableFuture.completedFuture(false);
+        }
     }
 
     /** An answer (or failure) of a master, handed from the asking thread to the agent. */
     private record Answered(long masterId, long openedBefore, Optional<ReplicaStore.MasterReplicas> answer,
-                            Throwable failure) {
+                            Throwable failure, boolean recovered) {
     }
 
     private final Aeron aeron;
@@ -151,6 +161,7 @@ public final class BackupService implements Agent, AutoCloseable {
     private final AtomicLong bytesReceived = new AtomicLong();
     private final AtomicLong faults = new AtomicLong();
     private final AtomicLong reconciliations = new AtomicLong();
+    private final AtomicLong recoveredMastersFreed = new AtomicLong();
     private volatile boolean running = true;
     private volatile boolean withholding;
     private volatile boolean droppingFrees;
@@ -285,11 +296,24 @@ public final class BackupService implements Agent, AutoCloseable {
         askedAtNs.values().removeIf(at -> nowNs - at > QUESTION_TIMEOUT_NS);
         int asked = 0;
         for (long masterId : store.masters()) {
-            if (!allowed(masterId) || askedAtNs.containsKey(masterId)) {
-                continue; // not UP: kept for recovery
+            if (askedAtNs.containsKey(masterId)) {
+                continue;
             }
             long openedBefore = store.openSequence();
             askedAtNs.put(masterId, nowNs);
+            if (!allowed(masterId)) {
+                // Not UP: kept for recovery, unless its recovery is over.
+                CompletableFuture<Boolean> done;
+                try {
+                    done = masters.recovered(masterId);
+                } catch (RuntimeException e) {
+                    done = CompletableFuture.failedFuture(e);
+                }
+                done.whenComplete((recovered, failure) -> answers.add(new Answered(masterId, openedBefore,
+                        Optional.empty(), failure, Boolean.TRUE.equals(recovered))));
+                asked++;
+                continue;
+            }
             CompletableFuture<Optional<ReplicaStore.MasterReplicas>> question;
             try {
                 question = masters.ask(masterId);
@@ -297,7 +321,7 @@ public final class BackupService implements Agent, AutoCloseable {
                 question = CompletableFuture.failedFuture(e);
             }
             question.whenComplete((answer, failure) -> answers.add(new Answered(masterId, openedBefore,
-                    answer == null ? Optional.empty() : answer, failure)));
+                    answer == null ? Optional.empty() : answer, failure, false)));
             asked++;
         }
         return asked;
@@ -317,6 +341,15 @@ public final class BackupService implements Agent, AutoCloseable {
                 continue;
             }
             unreachable.remove(a.masterId());
+            if (a.recovered()) {
+                int freed = store.freeMaster(a.masterId());
+                recoveredMastersFreed.addAndGet(freed);
+                if (freed > 0) {
+                    LOG.info("backup: dropped {} replica(s) of master {}: its crash recovery is over (this backup"
+                            + " was not up to be told)", freed, Long.toHexString(a.masterId()));
+                }
+                continue;
+            }
             if (a.answer().isEmpty() || !allowed(a.masterId())) {
                 continue; // declared CRASHED since it answered: its replicas are kept for recovery
             }
@@ -620,6 +653,11 @@ public final class BackupService implements Agent, AutoCloseable {
     /** Faults met while handling messages (each skipped; the first of each kind logged). */
     public long faults() {
         return faults.get();
+    }
+
+    /** Replicas dropped because their master's recovery was over (see {@link MasterDirectory#recovered}). */
+    public long recoveredMastersReplicasDropped() {
+        return recoveredMastersFreed.get();
     }
 
     /** Masters' answers applied by reconciliation. */

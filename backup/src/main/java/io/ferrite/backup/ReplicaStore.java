@@ -566,6 +566,13 @@ public final class ReplicaStore implements AutoCloseable {
         return list().stream().filter(r -> r.masterId() == masterId).toList();
     }
 
+    /** What this backup holds of one segment of a master's log, if anything. */
+    public synchronized Optional<ReplicaInfo> info(long masterId, long segmentId) {
+        Key key = new Key(masterId, segmentId);
+        Replica replica = replicas.get(key);
+        return replica == null ? Optional.empty() : Optional.of(info(key, replica));
+    }
+
     private static ReplicaInfo info(Key key, Replica r) {
         ReplicaInfo.State state = r.corruption != null ? ReplicaInfo.State.CORRUPT
                 : r.buffer == null ? ReplicaInfo.State.FLUSHED : ReplicaInfo.State.BUFFERED;

@@ -98,6 +98,70 @@ class BackupServiceAgentTest {
         }
     }
 
+    /**
+     * A master that is not UP keeps its replicas here until the directory says its recovery is
+     * over (the case of a backup that was down when the coordinator freed them): then they go,
+     * and the replicas of a master still being recovered stay.
+     */
+    @Test
+    void replicasOfAMasterWhoseRecoveryIsOverAreDroppedAndOnlyThose() throws Exception {
+        MediaDriver.Context driverContext = new MediaDriver.Context().aeronDirectoryName(dir.resolve("aeron").toString())
+                .threadingMode(ThreadingMode.SHARED).dirDeleteOnStart(true).dirDeleteOnShutdown(true);
+        CachedNanoClock clock = new CachedNanoClock();
+        clock.update(1_000);
+        long recovering = 5L << 32 | 1;
+        Map<Long, CompletableFuture<Boolean>> questions = new java.util.concurrent.ConcurrentHashMap<>();
+        BackupService.MasterDirectory directory = new BackupService.MasterDirectory() {
+            @Override
+            public CompletableFuture<Optional<ReplicaStore.MasterReplicas>> ask(long masterId) {
+                return CompletableFuture.completedFuture(Optional.empty());
+            }
+
+            @Override
+            public CompletableFuture<Boolean> recovered(long masterId) {
+                CompletableFuture<Boolean> answer = new CompletableFuture<>();
+                questions.put(masterId, answer);
+                return answer;
+            }
+        };
+        try (MediaDriver driver = MediaDriver.launchEmbedded(driverContext);
+             Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
+             ReplicaStore store = new ReplicaStore(dir.resolve("buffers"), dir.resolve("backup"), 8);
+             BackupService backup = new BackupService(aeron,
+                     List.of(new ReplicationStreams.Endpoint("aeron:ipc?alias=agent-test-2", ReplicationStreams.REQUESTS)),
+                     store, () -> SELF, id -> id == MASTER, directory, INTERVAL_NS, clock)) {
+            assertThat(store.open(MASTER, 1, 1, 1 << 16).ok()).isTrue();
+            assertThat(store.open(CRASHED, 1, 1, 1 << 16).ok()).isTrue();
+            assertThat(store.open(CRASHED, 2, 1, 1 << 16).ok()).isTrue();
+            assertThat(store.open(recovering, 1, 1, 1 << 16).ok()).isTrue();
+
+            at(clock, backup, INTERVAL_NS);
+            assertThat(questions).as("asked about the masters that are not UP only").containsOnlyKeys(CRASHED, recovering);
+            questions.get(recovering).complete(false);
+            at(clock, backup, INTERVAL_NS + 1);
+            assertThat(store.list(CRASHED)).as("no answer yet: kept").hasSize(2);
+            assertThat(store.list(recovering)).as("still being recovered: kept").hasSize(1);
+
+            questions.get(CRASHED).complete(true);
+            assertThat(store.list(CRASHED)).as("applied by the agent's next cycle").hasSize(2);
+            at(clock, backup, INTERVAL_NS + 2);
+            assertThat(store.list(CRASHED)).as("its recovery is over: dropped").isEmpty();
+            assertThat(store.list(recovering)).hasSize(1);
+            assertThat(store.list(MASTER)).hasSize(1);
+            assertThat(backup.recoveredMastersReplicasDropped()).isEqualTo(2);
+
+            // A failed question keeps everything and is asked again next round.
+            questions.clear();
+            at(clock, backup, 2 * INTERVAL_NS);
+            questions.get(recovering).completeExceptionally(new IllegalStateException("ZooKeeper unreachable"));
+            at(clock, backup, 2 * INTERVAL_NS + 1);
+            assertThat(store.list(recovering)).hasSize(1);
+            questions.clear();
+            at(clock, backup, 3 * INTERVAL_NS);
+            assertThat(questions).containsOnlyKeys(recovering);
+        }
+    }
+
     private CompletableFuture<Optional<ReplicaStore.MasterReplicas>> ask(long masterId) {
         asked.add(masterId);
         CompletableFuture<Optional<ReplicaStore.MasterReplicas>> answer = new CompletableFuture<>();

@@ -707,6 +707,34 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
         }
     }
 
+    /**
+     * Recovery: sizes the index for {@code objects} more before a replay inserts them, so it is
+     * rebuilt once rather than at every growth step on the way (each rebuild re-reads every key
+     * from the log, under the append lock). {@link #releaseIndex} gives the announcement back.
+     */
+    public void reserveIndex(long objects) {
+        log.lock();
+        int token = epochs.enter();
+        try {
+            if (hashTable.reserve(objects, this::rehash)) {
+                epochs.reclaim();
+            }
+        } finally {
+            epochs.exit(token);
+            log.unlock();
+        }
+    }
+
+    /** Recovery: the replay that announced {@code objects} is over; the index may shrink again. */
+    public void releaseIndex(long objects) {
+        log.lock();
+        try {
+            hashTable.release(objects);
+        } finally {
+            log.unlock();
+        }
+    }
+
     /** Recovery: no version handed out from now on is at or below {@code safeVersion} - 1. */
     public void raiseNextVersion(long safeVersion) {
         log.lock();

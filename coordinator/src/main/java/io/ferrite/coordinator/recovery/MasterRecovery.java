@@ -5,6 +5,7 @@ import io.ferrite.proto.v1.FreeMasterReplicasResponse;
 import io.ferrite.proto.v1.KeyHashRange;
 import io.ferrite.proto.v1.RecoverPartitionRequest;
 import io.ferrite.proto.v1.RecoverPartitionResponse;
+import io.ferrite.proto.v1.RecoveryPartition;
 import io.ferrite.proto.v1.ReplicaInfo;
 import io.ferrite.proto.v1.ServerStatus;
 import io.ferrite.proto.v1.Status;
@@ -14,6 +15,7 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -273,6 +275,11 @@ public final class MasterRecovery {
                 load.merge(assigned, 1, Integer::sum);
             }
         }
+        // Every partition is named in each request, so a backup cuts each replica once for all of them.
+        Map<String, RecoveryPartition> partitions = new LinkedHashMap<>();
+        for (RecoveryStore.StoredTablet t : remaining) {
+            partitions.put(t.table() + "/" + t.node(), RecoveryPartition.newBuilder().addRanges(range(t.tablet())).build());
+        }
         List<CompletableFuture<Boolean>> running = new ArrayList<>();
         for (RecoveryStore.StoredTablet t : remaining) {
             RecoveryStore.StoredTablet tablet = t;
@@ -305,9 +312,11 @@ public final class MasterRecovery {
             RecoverPartitionRequest request = RecoverPartitionRequest.newBuilder()
                     .setCoordinatorEpoch(coordinatorEpoch.getAsLong()).setServerId(target.id())
                     .setCrashedMasterId(masterId)
-                    .addRanges(KeyHashRange.newBuilder().setTableId(t.tablet().getTableId())
-                            .setStartHash(t.tablet().getStartHash()).setEndHash(t.tablet().getEndHash()))
+                    .addRanges(range(t.tablet()))
                     .addAllSegments(log.sources()).setSafeVersion(log.safeVersion()).setEstimatedBytes(estimate[0])
+                    .setEstimatedObjects(estimate[1])
+                    .addAllOtherPartitions(partitions.entrySet().stream()
+                            .filter(e -> !e.getKey().equals(t.table() + "/" + t.node())).map(Map.Entry::getValue).toList())
                     .build();
             running.add(CompletableFuture.supplyAsync(() -> recoverOne(assignedTablet, target, request), calls));
         }
@@ -317,6 +326,11 @@ public final class MasterRecovery {
             all &= f.join();
         }
         return all && remaining().isEmpty() && finish();
+    }
+
+    private static KeyHashRange range(Tablet t) {
+        return KeyHashRange.newBuilder().setTableId(t.getTableId()).setStartHash(t.getStartHash())
+                .setEndHash(t.getEndHash()).build();
     }
 
     private synchronized boolean declined(RecoveryStore.StoredTablet t, RecoveryStore.Server m) {

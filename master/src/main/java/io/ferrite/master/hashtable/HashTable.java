@@ -104,6 +104,8 @@ public final class HashTable {
     /** Objects at the last rebuild that gave back leftover overflow (-1: none yet). */
     private long objectsAtLastLeftoverRebuild = -1;
     private final long minimumBuckets;
+    /** Objects announced by {@link #reserve} and not yet released: no shrinking meanwhile. */
+    private long reservedObjects;
 
     public HashTable(long initialBuckets, EpochManager epochs) {
         if (initialBuckets < 1) {
@@ -386,6 +388,8 @@ public final class HashTable {
         long newCount;
         if (objectCount > old.bucketCount * GROW_AT_OBJECTS_PER_BUCKET) {
             newCount = Math.max(old.bucketCount + 1, (long) Math.ceil(old.bucketCount * GROWTH_FACTOR));
+        } else if (reservedObjects > 0) {
+            return false;
         } else if (old.bucketCount > minimumBuckets && objectCount < old.bucketCount * SHRINK_AT_OBJECTS_PER_BUCKET) {
             // Too few objects per bucket: rebuild at six objects per bucket.
             newCount = Math.max(minimumBuckets, (long) Math.ceil(objectCount / SHRINK_TO_OBJECTS_PER_BUCKET));
@@ -401,6 +405,38 @@ public final class HashTable {
         } else {
             return false;
         }
+        rebuild(old, newCount, rehasher);
+        return true;
+    }
+
+    /**
+     * Announces a bulk insert (a recovery's replay): grows the table once, now, to hold
+     * {@code objects} more at six per bucket, instead of rebuilding it again and again on the
+     * way, and holds off shrinking until {@link #release} gives the announcement back (the
+     * estimate may be high). Writer only, like {@link #resizeIfNeeded}.
+     *
+     * @return true if the table was rebuilt
+     */
+    public boolean reserve(long objects, Rehasher rehasher) {
+        if (objects <= 0) {
+            return false;
+        }
+        reservedObjects += objects;
+        Table old = table;
+        long expected = objectCount + objects;
+        if (expected <= old.bucketCount * GROW_AT_OBJECTS_PER_BUCKET) {
+            return false;
+        }
+        rebuild(old, (long) Math.ceil(expected / SHRINK_TO_OBJECTS_PER_BUCKET), rehasher);
+        return true;
+    }
+
+    /** Gives back what {@link #reserve} announced; the table may shrink again from here. Writer only. */
+    public void release(long objects) {
+        reservedObjects = Math.max(0, reservedObjects - Math.max(0, objects));
+    }
+
+    private void rebuild(Table old, long newCount, Rehasher rehasher) {
         growLock.writeLock().lock();
         try {
             Table rebuilt = new Table(newCount);
@@ -411,7 +447,6 @@ public final class HashTable {
             growLock.writeLock().unlock();
         }
         epochs.retire(old.arena::close);
-        return true;
     }
 
     private boolean leftoverRebuildMayRepeat() {

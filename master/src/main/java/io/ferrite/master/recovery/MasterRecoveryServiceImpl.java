@@ -12,6 +12,7 @@ import io.ferrite.proto.v1.ReadRecoveryDataRequest;
 import io.ferrite.proto.v1.ReadRecoveryDataResponse;
 import io.ferrite.proto.v1.RecoverPartitionRequest;
 import io.ferrite.proto.v1.RecoverPartitionResponse;
+import io.ferrite.proto.v1.RecoveryPartition;
 import io.ferrite.proto.v1.SegmentSource;
 import io.ferrite.proto.v1.Status;
 import io.grpc.Channel;
@@ -65,6 +66,8 @@ public final class MasterRecoveryServiceImpl extends MasterRecoveryServiceGrpc.M
     private static final long FETCH_DEADLINE_MS = 30_000;
     private static final long DURABLE_TIMEOUT_MS = 60_000;
     private static final int FINISHED_KEPT = 256;
+    /** Fewer bytes than any object entry takes in the log (for bounding an estimate of objects). */
+    private static final long MIN_ENTRY_BYTES = 32;
 
     /** Where recovered ranges become this master's. */
     public interface RangeOwner {
@@ -185,6 +188,7 @@ public final class MasterRecoveryServiceImpl extends MasterRecoveryServiceGrpc.M
     private RecoverPartitionResponse run(Attempt attempt, RecoverPartitionRequest request) {
         KeyRanges ranges = attempt.ranges();
         var response = RecoverPartitionResponse.newBuilder();
+        long indexReserved = 0;
         try {
             if (ranges.ranges().stream().allMatch(r -> owner.owns(r.tableId(), r.startHash(), r.endHash()))) {
                 return finish(attempt, position(response.setStatus(Status.OK)
@@ -197,6 +201,9 @@ public final class MasterRecoveryServiceImpl extends MasterRecoveryServiceGrpc.M
             }
             long t0 = System.nanoTime();
             forget(ranges);
+            // Size the index for the partition once (an estimate; bounded by what the room could hold).
+            indexReserved = Math.min(request.getEstimatedObjects(), room / MIN_ENTRY_BYTES);
+            engine.reserveIndex(indexReserved);
             PartitionReplay replay = new PartitionReplay(engine, ranges);
             String missing = fetchAndReplay(request, replay);
             if (missing != null) {
@@ -260,6 +267,7 @@ public final class MasterRecoveryServiceImpl extends MasterRecoveryServiceGrpc.M
             }
             return response.setStatus(Status.RETRY).setMessage("failed: " + e).build();
         } finally {
+            engine.releaseIndex(indexReserved);
             running.remove(attempt);
         }
     }
@@ -290,7 +298,8 @@ public final class MasterRecoveryServiceImpl extends MasterRecoveryServiceGrpc.M
             while (!pending.isEmpty() || !inFlight.isEmpty()) {
                 while (inFlight.size() < FETCHES_IN_FLIGHT && !pending.isEmpty()) {
                     SegmentSource source = pending.poll();
-                    inFlight.add(fetchers.submit(() -> fetch(request.getCrashedMasterId(), source, ranges)));
+                    inFlight.add(fetchers.submit(() -> fetch(request.getCrashedMasterId(), source, ranges,
+                            request.getOtherPartitionsList())));
                 }
                 Fetched fetched;
                 long waitFrom = System.nanoTime();
@@ -315,9 +324,11 @@ public final class MasterRecoveryServiceImpl extends MasterRecoveryServiceGrpc.M
     private record Fetched(long segmentId, com.google.protobuf.ByteString entries, String problem) {
     }
 
-    private Fetched fetch(long crashedMasterId, SegmentSource source, List<KeyHashRange> ranges) {
+    private Fetched fetch(long crashedMasterId, SegmentSource source, List<KeyHashRange> ranges,
+                          List<RecoveryPartition> otherPartitions) {
         ReadRecoveryDataRequest read = ReadRecoveryDataRequest.newBuilder().setMasterId(crashedMasterId)
-                .setSegmentId(source.getSegmentId()).setEpoch(source.getEpoch()).addAllRanges(ranges).build();
+                .setSegmentId(source.getSegmentId()).setEpoch(source.getEpoch()).addAllRanges(ranges)
+                .addAllOtherPartitions(otherPartitions).build();
         List<String> problems = new ArrayList<>();
         for (String backup : source.getBackupsList()) {
             try {

@@ -234,6 +234,47 @@ class HashTableTest {
         assertThat(table.resizes()).as(TestSeeds.describe(seed) + "resizes").isLessThan(40);
     }
 
+    /**
+     * A recovery announces the objects it will replay: the table grows once for them, does not
+     * rebuild on the way (each rebuild re-reads every key), keeps what it held, and shrinks
+     * only after the announcement is given back (an estimate may be far too high).
+     */
+    @Test
+    void reserveGrowsOnceHoldsOffShrinkingUntilReleased() {
+        long seed = TestSeeds.seed(0x4A54_0006L);
+        Random random = new Random(seed);
+        table = new HashTable(16, epochs);
+        Map<Integer, Long> hashes = new HashMap<>();
+        for (int i = 0; i < 1_000; i++) {
+            hashes.put(i, random.nextLong());
+            put(1, key(i), hashes.get(i));
+            table.resizeIfNeeded(log);
+            epochs.reclaim();
+        }
+        long resizesBefore = table.resizes();
+        assertThat(table.reserve(60_000, log)).isTrue();
+        epochs.reclaim();
+        assertThat(table.resizes()).isEqualTo(resizesBefore + 1);
+        assertThat(table.bucketCount()).as("room for 61,000 at six per bucket").isGreaterThanOrEqualTo(61_000 / 6);
+        for (int i = 0; i < 1_000; i++) {
+            assertThat(lookup(1, key(i), hashes.get(i))).as(TestSeeds.describe(seed) + "key " + i + " kept").isNotZero();
+        }
+        // Fill up to the estimate: no rebuild on the way, and none to shrink while reserved.
+        for (int i = 1_000; i < 30_000; i++) {
+            hashes.put(i, random.nextLong());
+            put(1, key(i), hashes.get(i));
+            assertThat(table.resizeIfNeeded(log)).as(TestSeeds.describe(seed) + "rebuilt at " + i).isFalse();
+        }
+        // The estimate was twice too high: once released, the next check shrinks the table.
+        table.release(60_000);
+        assertThat(table.resizeIfNeeded(log)).as("shrinks once released").isTrue();
+        epochs.reclaim();
+        for (int i = 0; i < 30_000; i++) {
+            assertThat(lookup(1, key(i), hashes.get(i))).as(TestSeeds.describe(seed) + "key " + i).isNotZero();
+        }
+        assertThat(table.reserve(0, log)).isFalse();
+    }
+
     @Test
     void indexStaysNearSixteenBytesPerObject() {
         long seed = TestSeeds.seed(0x4A54_0004L);

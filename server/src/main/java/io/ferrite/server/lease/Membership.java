@@ -250,6 +250,11 @@ public final class Membership implements AutoCloseable {
         return registry;
     }
 
+    /** Where the cluster's znodes are. */
+    public ClusterPaths paths() {
+        return paths;
+    }
+
     /** The ZooKeeper client holding the lease (tests use it to expire the session). */
     public CuratorFramework client() {
         return client;

@@ -141,7 +141,18 @@ public final class ReplicationServices implements AutoCloseable {
         endpoint = advertised.build();
         reconciler = java.util.concurrent.Executors.newSingleThreadExecutor(
                 Thread.ofPlatform().daemon().name("ferrite-backup-reconcile").factory());
-        backup = new BackupService(aeron.aeron(), endpoints, store, selfId, this::masterIsLive, this::askMaster,
+        backup = new BackupService(aeron.aeron(), endpoints, store, selfId, this::masterIsLive,
+                new BackupService.MasterDirectory() {
+                    @Override
+                    public java.util.concurrent.CompletableFuture<Optional<ReplicaStore.MasterReplicas>> ask(long m) {
+                        return askMaster(m);
+                    }
+
+                    @Override
+                    public java.util.concurrent.CompletableFuture<Boolean> recovered(long m) {
+                        return masterRecovered(m);
+                    }
+                },
                 TimeUnit.MILLISECONDS.toNanos(context.backupReconcileIntervalMs()),
                 new org.agrona.concurrent.SystemNanoClock())
                 .start(Thread.ofPlatform().daemon().factory());
@@ -213,6 +224,27 @@ public final class ReplicationServices implements AutoCloseable {
             }
             return Optional.of(new ReplicaStore.MasterReplicas(masterId, stats.getLogFullyReplicated(),
                     stats.getHighestSegmentId(), bySegment));
+        }, reconciler);
+    }
+
+    /**
+     * Whether a master's crash recovery is over: its record REMOVED (which the coordinator
+     * writes in the same transaction that creates the recovery's record) and that recovery
+     * record gone (deleted only when the recovery finished). Read from ZooKeeper, not a cache,
+     * on the reconciler thread.
+     */
+    private java.util.concurrent.CompletableFuture<Boolean> masterRecovered(long masterId) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            Membership m = membership;
+            if (m == null || m.registry().server(ServerId.of(masterId))
+                    .map(s -> s.getStatus() != ServerStatus.REMOVED).orElse(true)) {
+                return false;
+            }
+            try {
+                return m.client().checkExists().forPath(m.paths().recovery(masterId)) == null;
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
         }, reconciler);
     }
 
