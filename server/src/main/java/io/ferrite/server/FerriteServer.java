@@ -10,11 +10,12 @@ import io.ferrite.master.EngineStats;
 import io.ferrite.master.replication.ReplicaManager;
 import io.ferrite.server.replication.ReplicationServices;
 import io.ferrite.master.ObjectManager;
+import io.ferrite.master.data.DataServiceImpl;
+import io.ferrite.master.tablet.TabletSet;
 import io.ferrite.proto.v1.ControlServiceGrpc;
 import io.ferrite.proto.v1.DataServiceGrpc;
 import io.ferrite.server.control.ControlServiceImpl;
 import io.ferrite.server.control.EpochFence;
-import io.ferrite.server.data.DataServiceImpl;
 import io.ferrite.server.lease.Lease;
 import io.ferrite.server.lease.Membership;
 import io.ferrite.server.metrics.ErrorReporter;
@@ -22,7 +23,6 @@ import io.ferrite.server.metrics.MetricsEndpoint;
 import io.ferrite.server.metrics.OpMetrics;
 import io.ferrite.server.metrics.ProcessMetrics;
 import io.ferrite.server.metrics.ServerGauges;
-import io.ferrite.server.tablet.TabletSet;
 import io.ferrite.backup.BackupRecoveryServiceImpl;
 import io.ferrite.master.recovery.MasterRecoveryServiceImpl;
 import io.grpc.Metadata;
@@ -186,6 +186,7 @@ public final class FerriteServer implements AutoCloseable {
     private void startGrpc() throws IOException {
         DataServiceImpl data = new DataServiceImpl(engine, tablets, lease, opMetrics, errors,
                 replication.manager().map(FerriteServer::durability).orElse(null));
+        opMetrics.durabilityWaiters(data.durabilityGate());
         ControlServiceImpl control = new ControlServiceImpl(engine, tablets, lease, epochFence, this::stats, errors,
                 Clock.systemUTC(), replication.store().orElse(null));
         NettyServerBuilder builder = NettyServerBuilder
@@ -236,8 +237,8 @@ public final class FerriteServer implements AutoCloseable {
         }
     }
 
-    private static io.ferrite.server.data.Durability durability(ReplicaManager manager) {
-        return new io.ferrite.server.data.Durability() {
+    private static io.ferrite.master.data.Durability durability(ReplicaManager manager) {
+        return new io.ferrite.master.data.Durability() {
             @Override
             public java.util.concurrent.CompletableFuture<Void> whenDurable(long segmentId, int length) {
                 return manager.whenDurable(segmentId, length);

@@ -84,7 +84,7 @@ class BadInputTest {
     /** I9: a multi-op over the item cap is refused whole, and the SDK cannot be set to send one. */
     @Test
     void aMultiOpOverTheItemLimitIsRefusedWhole() {
-        int limit = io.ferrite.server.data.Limits.MAX_MULTI_OP_ITEMS;
+        int limit = io.ferrite.master.data.Limits.MAX_MULTI_OP_ITEMS;
         MultiWriteRequest.Builder tooMany = MultiWriteRequest.newBuilder();
         for (int i = 0; i <= limit; i++) {
             tooMany.addItems(write("many-" + i, "v"));

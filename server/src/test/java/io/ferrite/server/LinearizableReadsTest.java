@@ -14,7 +14,7 @@ import io.ferrite.proto.v1.DataResponse;
 import io.ferrite.proto.v1.GetTabletMapResponse;
 import io.ferrite.proto.v1.Status;
 import io.ferrite.proto.v1.WriteRequest;
-import io.ferrite.server.data.Limits;
+import io.ferrite.master.data.Limits;
 import io.ferrite.server.testing.InJvmCluster;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;

@@ -1,6 +1,7 @@
 package io.ferrite.server.lease;
 
 import io.ferrite.coordinator.registry.ServerId;
+import io.ferrite.master.data.ServingLease;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.NanoClock;
@@ -37,7 +38,7 @@ import org.agrona.concurrent.SystemNanoClock;
  * the master's replicated log, survives SUSPENDED and LOST; only a new process registers as a
  * new generation. Being declared CRASHED is final: the server is deposed.
  */
-public final class Lease {
+public final class Lease implements ServingLease {
     /** States of the ZooKeeper side of the lease. */
     public enum State {
         /** Not registered yet: nothing to serve. */
@@ -88,6 +89,7 @@ public final class Lease {
      * Whether data may be served: registered, the ZooKeeper session connected, and the heartbeat
      * lease not expired. One volatile read and a clock read.
      */
+    @Override
     public boolean isValid() {
         return clock.nanoTime() - validUntilNs < 0;
     }
@@ -96,16 +98,23 @@ public final class Lease {
         return state;
     }
 
+    @Override
+    public String stateName() {
+        return state.name();
+    }
+
     /**
      * Whether a refusal now is temporary (RETRY: the lease is being confirmed again) rather than
      * "these tablets are not served here" (UNKNOWN_TABLET: starting, lost, deposed, closing).
      */
+    @Override
     public boolean refusalIsTemporary() {
         State s = state;
         return !deposed && (s == State.SUSPENDED || s == State.VALID);
     }
 
     /** Why data is not served now (for answers and logs); empty while the lease is valid. */
+    @Override
     public String refusalReason() {
         if (deposed) {
             return "this server was declared CRASHED or replaced; its tablets are no longer served here";

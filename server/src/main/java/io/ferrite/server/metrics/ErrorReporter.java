@@ -1,5 +1,6 @@
 package io.ferrite.server.metrics;
 
+import io.ferrite.master.data.FaultReporter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Set;
@@ -12,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * {@code ferrite_errors_total{where}} and each distinct one (place, exception class, first
  * frame) is logged once with its stack trace; repeats go to debug.
  */
-public final class ErrorReporter {
+public final class ErrorReporter implements FaultReporter {
     private static final Logger LOG = LoggerFactory.getLogger(ErrorReporter.class);
     private static final int MAX_DISTINCT = 1_000;
 
@@ -24,6 +25,7 @@ public final class ErrorReporter {
     }
 
     /** Counts and (the first time) logs a failure at {@code where} (e.g. "data.read"). */
+    @Override
     public void report(String where, Throwable failure) {
         Counter.builder("ferrite.errors").description("Unexpected failures by place").tag("where", where)
                 .register(registry).increment();

@@ -1,7 +1,11 @@
 package io.ferrite.server.metrics;
 
+import io.ferrite.master.data.DataMetrics;
+import io.ferrite.master.data.DurabilityGate;
+import io.ferrite.master.data.Limits;
 import io.ferrite.proto.v1.Status;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -15,14 +19,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * histogram of the time the server spent on each call, from request decoded to response built).
  * Meters are created once and then found by array index, so recording is allocation-free.
  */
-public final class OpMetrics {
-    /** Operations measured. */
-    public enum Op {
-        READ, WRITE, REMOVE, INCREMENT, MULTI_READ, MULTI_WRITE, MULTI_REMOVE, ENUMERATE;
-
-        final String tag = name().toLowerCase(Locale.ROOT);
-    }
-
+public final class OpMetrics implements DataMetrics {
     private static final Status[] STATUSES = Status.values();
 
     private final MeterRegistry registry;
@@ -36,7 +33,7 @@ public final class OpMetrics {
         for (Op op : Op.values()) {
             timers[op.ordinal()] = Timer.builder("ferrite.op.latency")
                     .description("Server time per data call")
-                    .tag("op", op.tag)
+                    .tag("op", tag(op))
                     .publishPercentileHistogram()
                     .minimumExpectedValue(Duration.ofNanos(1_000))
                     .maximumExpectedValue(Duration.ofSeconds(10))
@@ -47,21 +44,30 @@ public final class OpMetrics {
                 .description("Objects sent by Enumerate streams").register(registry);
     }
 
-    /** The registry these meters live in (the data service adds its gauges there). */
-    public MeterRegistry registry() {
-        return registry;
+    /**
+     * Registers {@code ferrite_data_durability_waiters}: the data service's answers waiting for
+     * replication in {@code gate} (bounded by {@link Limits#MAX_DURABILITY_WAITERS}).
+     */
+    public void durabilityWaiters(DurabilityGate gate) {
+        Gauge.builder("ferrite.data.durability.waiters", gate, DurabilityGate::waiters)
+                .description("Answers of the data service waiting for replication (bounded by "
+                        + Limits.MAX_DURABILITY_WAITERS + ")")
+                .register(registry);
     }
 
     /** Records one call's latency, measured from {@code startNs} ({@link System#nanoTime()}) to {@code endNs}. */
+    @Override
     public void time(Op op, long startNs, long endNs) {
         timers[op.ordinal()].record(endNs - startNs, TimeUnit.NANOSECONDS);
     }
 
     /** Counts one object operation's outcome. */
+    @Override
     public void count(Op op, Status status) {
         counter(op, status).increment();
     }
 
+    @Override
     public void enumerated(int objects) {
         enumeratedObjects.increment(objects);
     }
@@ -72,12 +78,17 @@ public final class OpMetrics {
         if (counter == null) {
             counter = Counter.builder("ferrite.ops")
                     .description("Data operations by outcome")
-                    .tag("op", op.tag)
+                    .tag("op", tag(op))
                     .tag("status", status.name())
                     .register(registry);
             counters.set(index, counter);
         }
         return counter;
+    }
+
+    /** The {@code op} tag of an operation's meters: its name in lower case. */
+    private static String tag(Op op) {
+        return op.name().toLowerCase(Locale.ROOT);
     }
 
     /** Operations counted so far with this outcome (tests, stats). */

@@ -1,4 +1,4 @@
-package io.ferrite.server.data;
+package io.ferrite.master.data;
 
 import io.ferrite.master.ObjectManager;
 import io.ferrite.proto.v1.DataRequest;
@@ -20,10 +20,7 @@ import io.ferrite.proto.v1.RemoveRequest;
 import io.ferrite.proto.v1.RemoveResponse;
 import io.ferrite.proto.v1.WriteRequest;
 import io.ferrite.proto.v1.WriteResponse;
-import io.ferrite.server.lease.Lease;
-import io.ferrite.server.metrics.ErrorReporter;
-import io.ferrite.server.metrics.OpMetrics;
-import io.ferrite.server.tablet.TabletSet;
+import io.ferrite.master.tablet.TabletSet;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.function.Function;
@@ -37,20 +34,16 @@ public final class DataServiceImpl extends DataServiceGrpc.DataServiceImplBase {
     private final DataHandler handler;
     private final ObjectManager engine;
     private final TabletSet tablets;
-    private final Lease lease;
-    private final OpMetrics metrics;
-    private final ErrorReporter errors;
+    private final ServingLease lease;
+    private final DataMetrics metrics;
+    private final FaultReporter errors;
     /** Holds answers until what they depend on is durable (at once without replication). */
     private final DurabilityGate gate;
 
-    public DataServiceImpl(ObjectManager engine, TabletSet tablets, Lease lease, OpMetrics metrics,
-                           ErrorReporter errors, Durability durability) {
+    public DataServiceImpl(ObjectManager engine, TabletSet tablets, ServingLease lease, DataMetrics metrics,
+                           FaultReporter errors, Durability durability) {
         this.handler = new DataHandler(engine, lease, metrics);
         this.gate = new DurabilityGate(durability);
-        io.micrometer.core.instrument.Gauge.builder("ferrite.data.durability.waiters", gate, DurabilityGate::waiters)
-                .description("Answers of the data service waiting for replication (bounded by "
-                        + Limits.MAX_DURABILITY_WAITERS + ")")
-                .register(metrics.registry());
         this.engine = engine;
         this.tablets = tablets;
         this.lease = lease;

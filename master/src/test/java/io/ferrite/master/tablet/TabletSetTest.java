@@ -1,4 +1,4 @@
-package io.ferrite.server.tablet;
+package io.ferrite.master.tablet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,15 +1,13 @@
-package io.ferrite.server.data;
+package io.ferrite.master.data;
 
 import com.google.protobuf.UnsafeByteOperations;
 import io.ferrite.master.ObjectManager;
+import io.ferrite.master.data.DataMetrics.Op;
+import io.ferrite.master.tablet.TabletSet;
 import io.ferrite.proto.v1.EnumerateRequest;
 import io.ferrite.proto.v1.EnumerateResponse;
 import io.ferrite.proto.v1.EnumeratedObject;
 import io.ferrite.proto.v1.Status;
-import io.ferrite.server.lease.Lease;
-import io.ferrite.server.metrics.ErrorReporter;
-import io.ferrite.server.metrics.OpMetrics;
-import io.ferrite.server.tablet.TabletSet;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.List;
 
@@ -34,9 +32,9 @@ final class EnumerateCall implements Runnable {
     private static final int FIRST_CHUNK_OBJECTS = 16;
     private final ObjectManager engine;
     private final TabletSet tablets;
-    private final Lease lease;
-    private final OpMetrics metrics;
-    private final ErrorReporter errors;
+    private final ServingLease lease;
+    private final DataMetrics metrics;
+    private final FaultReporter errors;
     private final DurabilityGate gate;
     private final ServerCallStreamObserver<EnumerateResponse> out;
     private final long tableId;
@@ -47,7 +45,7 @@ final class EnumerateCall implements Runnable {
     /** A batch is waiting for durability: build no other until it is sent. */
     private boolean waiting;
 
-    EnumerateCall(ObjectManager engine, TabletSet tablets, Lease lease, OpMetrics metrics, ErrorReporter errors,
+    EnumerateCall(ObjectManager engine, TabletSet tablets, ServingLease lease, DataMetrics metrics, FaultReporter errors,
                   DurabilityGate gate, EnumerateRequest request, ServerCallStreamObserver<EnumerateResponse> out) {
         this.gate = gate;
         this.engine = engine;
@@ -77,7 +75,7 @@ final class EnumerateCall implements Runnable {
             problem = "cursor is not one this server issued";
         }
         if (problem != null) {
-            metrics.count(OpMetrics.Op.ENUMERATE, Status.INVALID_ARGUMENT);
+            metrics.count(Op.ENUMERATE, Status.INVALID_ARGUMENT);
             end(Status.INVALID_ARGUMENT, problem);
             return;
         }
@@ -109,13 +107,13 @@ final class EnumerateCall implements Runnable {
         long start = System.nanoTime();
         if (!lease.isValid()) {
             Status refusal = lease.refusalIsTemporary() ? Status.RETRY : Status.UNKNOWN_TABLET;
-            metrics.count(OpMetrics.Op.ENUMERATE, refusal);
-            end(refusal, "this server cannot confirm its lease (" + lease.state() + "): " + lease.refusalReason());
+            metrics.count(Op.ENUMERATE, refusal);
+            end(refusal, "this server cannot confirm its lease (" + lease.stateName() + "): " + lease.refusalReason());
             return;
         }
         List<TabletSet.Range> ranges = tablets.rangesOf(tableId);
         if (ranges.isEmpty()) {
-            metrics.count(OpMetrics.Op.ENUMERATE, Status.UNKNOWN_TABLET);
+            metrics.count(Op.ENUMERATE, Status.UNKNOWN_TABLET);
             end(Status.UNKNOWN_TABLET, "this server owns no tablet of table " + tableId);
             return;
         }
@@ -138,7 +136,7 @@ final class EnumerateCall implements Runnable {
             return;
         }
         if (!gate.tryReserve()) {
-            metrics.count(OpMetrics.Op.ENUMERATE, Status.RETRY);
+            metrics.count(Op.ENUMERATE, Status.RETRY);
             end(Status.RETRY, DataHandler.BUSY);
             return;
         }
@@ -164,10 +162,10 @@ final class EnumerateCall implements Runnable {
     }
 
     private void send(EnumerateResponse batch, int objects, boolean done, long startNs) {
-        metrics.count(OpMetrics.Op.ENUMERATE, Status.OK);
+        metrics.count(Op.ENUMERATE, Status.OK);
         metrics.enumerated(objects);
         out.onNext(batch);
-        metrics.time(OpMetrics.Op.ENUMERATE, startNs, System.nanoTime());
+        metrics.time(Op.ENUMERATE, startNs, System.nanoTime());
         if (done) {
             finished = true;
             out.onCompleted();

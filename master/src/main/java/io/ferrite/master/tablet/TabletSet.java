@@ -1,4 +1,4 @@
-package io.ferrite.server.tablet;
+package io.ferrite.master.tablet;
 
 import io.ferrite.master.TabletOwnership;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.ferrite.server.data;
+package io.ferrite.master.data;
 
 import com.google.protobuf.ByteString;
 import io.ferrite.proto.KeyHash;

@@ -1,8 +1,7 @@
-package io.ferrite.server.data;
+package io.ferrite.master.data;
 
 import io.ferrite.proto.v1.DataRequest;
 import io.ferrite.proto.v1.DataResponse;
-import io.ferrite.server.metrics.ErrorReporter;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.Executor;
@@ -39,7 +38,7 @@ final class StreamSession implements StreamObserver<DataRequest>, Runnable {
     private static final Executor INLINE = Runnable::run;
 
     private final DataHandler handler;
-    private final ErrorReporter errors;
+    private final FaultReporter errors;
     private final DurabilityGate gate;
     private final ServerCallStreamObserver<DataResponse> out;
     private final Object lock = new Object();
@@ -54,7 +53,7 @@ final class StreamSession implements StreamObserver<DataRequest>, Runnable {
     /** The client half-closed while answers were waiting: complete after the last answer. */
     private boolean completeWhenAnswered;
 
-    StreamSession(DataHandler handler, ErrorReporter errors, DurabilityGate gate,
+    StreamSession(DataHandler handler, FaultReporter errors, DurabilityGate gate,
                   ServerCallStreamObserver<DataResponse> out) {
         this.handler = handler;
         this.errors = errors;

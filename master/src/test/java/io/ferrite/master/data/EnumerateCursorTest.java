@@ -1,4 +1,4 @@
-package io.ferrite.server.data;
+package io.ferrite.master.data;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

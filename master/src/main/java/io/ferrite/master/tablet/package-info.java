@@ -1,2 +1,2 @@
 /** The tablets this master owns, as a copy-on-write sorted set of hash ranges with lock-free lookups. */
-package io.ferrite.server.tablet;
+package io.ferrite.master.tablet;

@@ -1,8 +1,9 @@
-package io.ferrite.server.data;
+package io.ferrite.master.data;
 
 import com.google.protobuf.ByteString;
 import io.ferrite.master.ObjectManager;
 import io.ferrite.master.ObjectResult;
+import io.ferrite.master.data.DataMetrics.Op;
 import io.ferrite.proto.KeyHash;
 import io.ferrite.proto.v1.IncrementRequest;
 import io.ferrite.proto.v1.IncrementResponse;
@@ -19,9 +20,6 @@ import io.ferrite.proto.v1.RemoveResponse;
 import io.ferrite.proto.v1.Status;
 import io.ferrite.proto.v1.WriteRequest;
 import io.ferrite.proto.v1.WriteResponse;
-import io.ferrite.server.lease.Lease;
-import io.ferrite.server.metrics.OpMetrics;
-import io.ferrite.server.metrics.OpMetrics.Op;
 
 /**
  * The object operations of the data service, shared by the unary calls and the multiplexed
@@ -31,11 +29,11 @@ import io.ferrite.server.metrics.OpMetrics.Op;
  */
 public final class DataHandler {
     private final ObjectManager engine;
-    private final Lease lease;
-    private final OpMetrics metrics;
+    private final ServingLease lease;
+    private final DataMetrics metrics;
     private final ThreadLocal<ObjectResult> results = ThreadLocal.withInitial(ObjectResult::new);
 
-    public DataHandler(ObjectManager engine, Lease lease, OpMetrics metrics) {
+    public DataHandler(ObjectManager engine, ServingLease lease, DataMetrics metrics) {
         this.engine = engine;
         this.lease = lease;
         this.metrics = metrics;
