@@ -3,6 +3,7 @@ package io.ferrite.server;
 import io.ferrite.coordinator.registry.OwnedTablets;
 import io.ferrite.coordinator.registry.ServerId;
 import io.ferrite.coordinator.table.HashRange;
+import io.ferrite.backup.BackupReplicaReads;
 import io.ferrite.backup.BackupService;
 import io.ferrite.backup.ReplicaStore;
 import io.ferrite.master.EngineContext;
@@ -188,7 +189,7 @@ public final class FerriteServer implements AutoCloseable {
                 replication.manager().map(FerriteServer::durability).orElse(null));
         opMetrics.durabilityWaiters(data.durabilityGate());
         ControlServiceImpl control = new ControlServiceImpl(engine, tablets, lease, epochFence, this::stats, errors,
-                Clock.systemUTC(), replication.store().orElse(null));
+                Clock.systemUTC(), new BackupReplicaReads(replication.store().orElse(null)));
         NettyServerBuilder builder = NettyServerBuilder
                 .forAddress(new InetSocketAddress(context.listenHost(), context.listenPort()))
                 .maxInboundMessageSize(ServerContext.MAX_INBOUND_MESSAGE_BYTES)

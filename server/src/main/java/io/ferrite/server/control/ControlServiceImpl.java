@@ -1,5 +1,6 @@
 package io.ferrite.server.control;
 
+import io.ferrite.backup.BackupReplicaReads;
 import io.ferrite.coordinator.registry.ServerId;
 import io.ferrite.master.EngineStats;
 import io.ferrite.master.ObjectManager;
@@ -27,8 +28,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The server's {@code ControlService}: liveness, statistics, and the coordinator's tablet
- * assignments. TakeTablets records ranges in the {@link TabletSet} the engine consults;
+ * The server's {@code ControlService}: liveness, statistics, the coordinator's tablet
+ * assignments, and the backup's replica reads (ListReplicas, ReadReplica), which are the
+ * backup's own ({@link BackupReplicaReads}): this class only hands them over, and turns a fault
+ * into INTERNAL. TakeTablets records ranges in the {@link TabletSet} the engine consults;
  * DropTableData forgets a table's ranges first (no new writes land) and then drops its objects.
  * Both are idempotent, as the coordinator re-sends them after failures, and both are fenced by
  * the coordinator epoch ({@link EpochFence}): a call from a deposed leader (a lower epoch than
@@ -44,13 +47,12 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
     private final Supplier<EngineStats> stats;
     private final ErrorReporter errors;
     private final Clock clock;
-    /** Null without the backup service. */
-    private final io.ferrite.backup.ReplicaStore replicas;
+    private final BackupReplicaReads replicaReads;
 
     public ControlServiceImpl(ObjectManager engine, TabletSet tablets, Lease lease, EpochFence fence,
                               Supplier<EngineStats> stats, ErrorReporter errors, Clock clock,
-                              io.ferrite.backup.ReplicaStore replicas) {
-        this.replicas = replicas;
+                              BackupReplicaReads replicaReads) {
+        this.replicaReads = replicaReads;
         this.fence = fence;
         this.engine = engine;
         this.tablets = tablets;
@@ -71,21 +73,7 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
     public void listReplicas(io.ferrite.proto.v1.ListReplicasRequest request,
                              StreamObserver<io.ferrite.proto.v1.ListReplicasResponse> out) {
         try {
-            var response = io.ferrite.proto.v1.ListReplicasResponse.newBuilder();
-            if (replicas == null) {
-                reply(out, response.setStatus(Status.INVALID_ARGUMENT)
-                        .setMessage("this server does not run the backup service").build());
-                return;
-            }
-            var held = request.getMasterId() == 0 ? replicas.list() : replicas.list(request.getMasterId());
-            for (io.ferrite.backup.ReplicaInfo r : held) {
-                response.addReplicas(io.ferrite.proto.v1.ReplicaInfo.newBuilder()
-                        .setMasterId(r.masterId()).setSegmentId(r.segmentId()).setEpoch(r.epoch())
-                        .setLengthBytes(r.lengthBytes()).setCertificateLength(r.certificateLength())
-                        .setCertificateChecksum(r.certificateChecksum()).setClosed(r.closed())
-                        .setState(r.state().name()));
-            }
-            reply(out, response.setStatus(Status.OK).build());
+            reply(out, replicaReads.listReplicas(request));
         } catch (RuntimeException e) {
             fail(out, "control.list_replicas", e);
         }
@@ -94,25 +82,8 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
     @Override
     public void readReplica(io.ferrite.proto.v1.ReadReplicaRequest request,
                             StreamObserver<io.ferrite.proto.v1.ReadReplicaResponse> out) {
-        var response = io.ferrite.proto.v1.ReadReplicaResponse.newBuilder();
         try {
-            if (replicas == null) {
-                reply(out, response.setStatus(Status.INVALID_ARGUMENT)
-                        .setMessage("this server does not run the backup service").build());
-                return;
-            }
-            var info = replicas.list(request.getMasterId()).stream()
-                    .filter(r -> r.segmentId() == request.getSegmentId()).findFirst();
-            var bytes = replicas.read(request.getMasterId(), request.getSegmentId());
-            if (bytes.isEmpty() || info.isEmpty()) {
-                reply(out, response.setStatus(Status.OBJECT_DOESNT_EXIST).setMessage("no replica of segment "
-                        + request.getSegmentId() + " of master " + ServerId.of(request.getMasterId())).build());
-                return;
-            }
-            reply(out, response.setStatus(Status.OK).setBytes(com.google.protobuf.ByteString.copyFrom(bytes.get()))
-                    .setEpoch(info.get().epoch()).setClosed(info.get().closed()).build());
-        } catch (io.ferrite.backup.CorruptReplicaException e) {
-            reply(out, response.setStatus(Status.CORRUPT_REPLICA).setMessage(e.getMessage()).build());
+            reply(out, replicaReads.readReplica(request));
         } catch (RuntimeException e) {
             fail(out, "control.read_replica", e);
         }

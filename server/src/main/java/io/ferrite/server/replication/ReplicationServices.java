@@ -1,6 +1,7 @@
 package io.ferrite.server.replication;
 
 import io.ferrite.backup.BackupService;
+import io.ferrite.backup.GrpcMasterDirectory;
 import io.ferrite.backup.ReplicaInfo;
 import io.ferrite.backup.ReplicaStore;
 import io.ferrite.coordinator.registry.ServerId;
@@ -8,12 +9,8 @@ import io.ferrite.master.EngineContext;
 import io.ferrite.master.ObjectManager;
 import io.ferrite.master.replication.ReplicaManager;
 import io.ferrite.proto.ReplicationStreams;
-import io.ferrite.proto.v1.ControlServiceGrpc;
 import io.ferrite.proto.v1.ReplicationEndpoint;
-import io.ferrite.proto.v1.SegmentReplicas;
 import io.ferrite.proto.v1.ServerInfo;
-import io.ferrite.proto.v1.ServerStatsRequest;
-import io.ferrite.proto.v1.ServerStatsResponse;
 import io.ferrite.proto.v1.ServerStatus;
 import io.ferrite.server.ServerContext;
 import io.ferrite.server.lease.Membership;
@@ -53,8 +50,6 @@ public final class ReplicationServices implements AutoCloseable {
     private static final int MESSAGE_OVERHEAD_BYTES = 256;
     /** How long a backup may take to answer before the master resends, then replaces it. */
     public static final Duration ACK_TIMEOUT = Duration.ofMillis(500);
-    /** Longest wait for a master's answer to a reconciliation question. */
-    private static final long RECONCILE_DEADLINE_MS = 10_000;
 
     private final ServerContext context;
     private final LongSupplier selfId;
@@ -141,11 +136,12 @@ public final class ReplicationServices implements AutoCloseable {
         endpoint = advertised.build();
         reconciler = java.util.concurrent.Executors.newSingleThreadExecutor(
                 Thread.ofPlatform().daemon().name("ferrite-backup-reconcile").factory());
+        GrpcMasterDirectory masters = new GrpcMasterDirectory(this::upMasterAddress, this::masterChannel, reconciler);
         backup = new BackupService(aeron.aeron(), endpoints, store, selfId, this::masterIsLive,
                 new BackupService.MasterDirectory() {
                     @Override
                     public java.util.concurrent.CompletableFuture<Optional<ReplicaStore.MasterReplicas>> ask(long m) {
-                        return askMaster(m);
+                        return masters.ask(m);
                     }
 
                     @Override
@@ -197,34 +193,18 @@ public final class ReplicationServices implements AutoCloseable {
     }
 
     /**
-     * The backup's question to a master (see {@link BackupService.MasterDirectory}): which
-     * replicas it keeps where, from its {@code ServerStats}, asked on the reconciler thread.
-     * Empty (keep everything) if the master is not UP, if another server answers at its address
-     * (this generation is gone: crash recovery may need its replicas), or if its replication
-     * sender did not answer in time.
+     * For the backup's reconciliation ({@link GrpcMasterDirectory}): the address of a master the
+     * cluster lists as UP, else empty (its replicas are kept for recovery).
      */
-    private java.util.concurrent.CompletableFuture<Optional<ReplicaStore.MasterReplicas>> askMaster(long masterId) {
-        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-            Membership m = membership;
-            Optional<ServerInfo> master = m == null ? Optional.empty() : m.registry().server(ServerId.of(masterId));
-            if (master.isEmpty() || master.get().getStatus() != ServerStatus.UP) {
-                return Optional.empty(); // kept for recovery
-            }
-            ManagedChannel channel = masterChannels.computeIfAbsent(master.get().getAddress(),
-                    a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
-            ServerStatsResponse stats = ControlServiceGrpc.newBlockingStub(channel)
-                    .withDeadlineAfter(RECONCILE_DEADLINE_MS, TimeUnit.MILLISECONDS)
-                    .serverStats(ServerStatsRequest.getDefaultInstance());
-            if (stats.getServerId() != masterId || !stats.getPlacementKnown()) {
-                return Optional.empty();
-            }
-            java.util.Map<Long, java.util.Set<Long>> bySegment = new java.util.HashMap<>();
-            for (SegmentReplicas segment : stats.getSegmentReplicasList()) {
-                bySegment.put(segment.getSegmentId(), java.util.Set.copyOf(segment.getBackupIdsList()));
-            }
-            return Optional.of(new ReplicaStore.MasterReplicas(masterId, stats.getLogFullyReplicated(),
-                    stats.getHighestSegmentId(), bySegment));
-        }, reconciler);
+    private Optional<String> upMasterAddress(long masterId) {
+        Membership m = membership;
+        Optional<ServerInfo> master = m == null ? Optional.empty() : m.registry().server(ServerId.of(masterId));
+        return master.filter(s -> s.getStatus() == ServerStatus.UP).map(ServerInfo::getAddress);
+    }
+
+    /** A channel to a master asked by reconciliation, kept until close; called on the reconciler thread only. */
+    private ManagedChannel masterChannel(String address) {
+        return masterChannels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
     }
 
     /**
