@@ -1,6 +1,7 @@
 package io.ferrite.master.data;
 
 import io.ferrite.master.ObjectManager;
+import io.ferrite.master.tablet.TabletSet;
 import io.ferrite.proto.v1.DataRequest;
 import io.ferrite.proto.v1.DataResponse;
 import io.ferrite.proto.v1.DataServiceGrpc;
@@ -20,7 +21,6 @@ import io.ferrite.proto.v1.RemoveRequest;
 import io.ferrite.proto.v1.RemoveResponse;
 import io.ferrite.proto.v1.WriteRequest;
 import io.ferrite.proto.v1.WriteResponse;
-import io.ferrite.master.tablet.TabletSet;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.function.Function;
