@@ -292,7 +292,15 @@ public final class MasterRecoveryServiceImpl extends MasterRecoveryServiceGrpc.M
     private String fetchAndReplay(RecoverPartitionRequest request, PartitionReplay replay)
             throws InterruptedException {
         List<KeyHashRange> ranges = request.getRangesList();
-        Deque<SegmentSource> pending = new ArrayDeque<>(request.getSegmentsList());
+        // Partitions start at different places in the segment list (replay order does not
+        // matter): their first reads then go to different replicas, and each cut a backup makes
+        // serves the other partitions when they get there, rather than all of them queuing
+        // behind the same first replica.
+        List<SegmentSource> segments = request.getSegmentsList();
+        int start = segments.size() * spreadIndex(request) / (request.getOtherPartitionsCount() + 1);
+        Deque<SegmentSource> pending = new ArrayDeque<>(segments.size());
+        pending.addAll(segments.subList(start, segments.size()));
+        pending.addAll(segments.subList(0, start));
         Deque<Future<Fetched>> inFlight = new ArrayDeque<>();
         try {
             while (!pending.isEmpty() || !inFlight.isEmpty()) {
@@ -319,6 +327,23 @@ public final class MasterRecoveryServiceImpl extends MasterRecoveryServiceGrpc.M
         } finally {
             inFlight.forEach(f -> f.cancel(true));
         }
+    }
+
+    /** This partition's place among the recovery's partitions, ordered by their first range. */
+    private static int spreadIndex(RecoverPartitionRequest request) {
+        KeyHashRange own = request.getRanges(0);
+        int index = 0;
+        for (RecoveryPartition other : request.getOtherPartitionsList()) {
+            if (other.getRangesCount() == 0) {
+                continue;
+            }
+            KeyHashRange first = other.getRanges(0);
+            int byTable = Long.compare(first.getTableId(), own.getTableId());
+            if (byTable < 0 || byTable == 0 && Long.compareUnsigned(first.getStartHash(), own.getStartHash()) < 0) {
+                index++;
+            }
+        }
+        return index;
     }
 
     private record Fetched(long segmentId, com.google.protobuf.ByteString entries, String problem) {

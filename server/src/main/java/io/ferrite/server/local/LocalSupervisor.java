@@ -144,6 +144,12 @@ final class LocalSupervisor {
                 command.add(argument);
             }
         }
+        if (!roleArgs.getFirst().equals("server")) {
+            // ZooKeeper and the coordinators are control paths: the quick compiler is enough, and
+            // its compilations take far less CPU from the servers sharing the cores (measured: the
+            // coordinator's optimizing compiles took ~3 s of CPU during a first recovery).
+            command.add("-XX:TieredStopAtLevel=1");
+        }
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(ServerMain.class.getName());
