@@ -200,6 +200,10 @@ public final class MasterRecovery {
             widthByTable.merge(t.tablet().getTableId(), width(t.tablet()), BigInteger::add);
         }
         boolean changed = false;
+        // Pieces for parallelism only while there are fewer partitions than live masters: each
+        // piece is a tablet of its own in the next pass, and must not be split again for the
+        // same reason (it was: 2.2 GB became 5, then 15, then 30 partitions).
+        boolean parallelEnough = remaining.size() >= liveMasters;
         for (RecoveryStore.StoredTablet t : remaining) {
             if (t.tablet().getRecoveryMasterId() != 0) {
                 continue;
@@ -207,7 +211,7 @@ public final class MasterRecovery {
             long[] estimate = estimate(t.tablet(), log, widthByTable);
             long pieces = Math.max(Math.max(ceilDiv(estimate[0], settings.partitionBytes()),
                     ceilDiv(estimate[1], settings.partitionObjects())),
-                    Math.min(liveMasters, estimate[0] / settings.parallelBytes()));
+                    parallelEnough ? 1 : Math.min(liveMasters, estimate[0] / settings.parallelBytes()));
             if (pieces > 1 && width(t.tablet()).compareTo(BigInteger.valueOf(pieces)) >= 0) {
                 List<Tablet> parts = splitRange(t.tablet(), (int) Math.min(pieces, 1024));
                 if (store.split(t, parts)) {

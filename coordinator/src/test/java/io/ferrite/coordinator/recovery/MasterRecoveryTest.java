@@ -205,6 +205,25 @@ class MasterRecoveryTest {
                 .isEqualTo(ServerStatus.REMOVED);
     }
 
+    /**
+     * Splitting for size and for parallelism, once: found by bench recovery at 2 GB, where each
+     * piece was split again in later passes (2.2 GB became 5, then 15, then 30 partitions, ten at
+     * once per master). Bounds of 1 MB per partition and 100 kB per live master, as in the
+     * defaults' ratio: 4.4 MB on 2 live masters gives 5 partitions; 150 kB gives 1 (less than
+     * the parallel threshold per master on 2); 400 kB gives 2 (one per live master).
+     */
+    @Test
+    void aTabletIsSplitOnceForSizeOrParallelismNotAgainPiecePerPiece() {
+        RecoverySettings settings = new RecoverySettings(1_000_000, 1_000_000_000, 100_000, Duration.ZERO);
+        for (long[] c : new long[][] {{4_400_000, 5}, {150_000, 1}, {400_000, 2}}) {
+            InMemoryRecoveryStore store = cluster();
+            FakeCluster fake = new FakeCluster(c[0]); // the crashed master's own statistics
+            MasterRecovery recovery = new MasterRecovery(CRASHED, store, fake, settings, () -> 1, DIRECT);
+            assertThat(runUntilDone(recovery, 20)).as("%d bytes", c[0]).isTrue();
+            assertThat(fake.recoveredOn).as("partitions of %d bytes", c[0]).hasSize((int) c[1]);
+        }
+    }
+
     @Test
     void aMasterWithoutRoomDeclinesAndThePartitionGoesElsewhere() {
         InMemoryRecoveryStore store = cluster();
