@@ -86,12 +86,27 @@ public final class HeartbeatTracker {
         long declareAtNs;
         /** Not acknowledged by this leader yet: silence counts only after the join grace. */
         boolean joining;
+        /** The longest recent gap between its heartbeats, decaying with a half-life of {@link #GAP_HALF_LIFE_NS}. */
+        long recentGapNs;
 
         Server(long id, String address) {
             this.id = id;
             this.address = address;
         }
     }
+
+    /**
+     * Suspicion waits for at least this many times a server's longest recent heartbeat gap
+     * (among gaps that stayed under the suspicion): a server whose heartbeats arrive late because
+     * its machine is loaded is not suspected on the first longer gap, while an idle server's gaps
+     * (the heartbeat interval) leave the configured suspicion as it is. Found by a 2 GB recovery
+     * on two cores, where the load got live recovery masters declared CRASHED.
+     */
+    static final int GAP_MULTIPLE = 3;
+    /** How much longer than the configured suspicion late heartbeats can make it, at most. */
+    static final int MAX_SUSPECT_STRETCH = 4;
+    /** The recent-gap memory halves every this long. */
+    static final long GAP_HALF_LIFE_NS = TimeUnit.SECONDS.toNanos(10);
 
     /** A gap between polls longer than this is the detector's own stall (it polls every few ms). */
     public static final long STALL_NS = TimeUnit.MILLISECONDS.toNanos(100);
@@ -221,8 +236,15 @@ public final class HeartbeatTracker {
         if (s.phase == Phase.DECLARING) {
             return Verdict.DECLARING;
         }
+        if (!s.joining && nowNs - s.lastHeardNs > 0) {
+            // Only gaps that stayed under the suspicion measure the load: one that crossed it (a
+            // pause long enough to be probed) earns no leniency for the next one.
+            long gapNs = nowNs - s.lastHeardNs;
+            long decayed = (long) (s.recentGapNs * Math.pow(0.5, (double) gapNs / GAP_HALF_LIFE_NS));
+            s.recentGapNs = gapNs < suspectAfterNs(s) ? Math.max(gapNs, decayed) : decayed;
+        }
         s.lastHeardNs = Math.max(s.lastHeardNs, nowNs);
-        s.suspectAtNs = s.lastHeardNs + timeouts.suspectNs();
+        s.suspectAtNs = s.lastHeardNs + suspectAfterNs(s);
         s.joining = false;
         s.phase = Phase.ALIVE;
         s.suspectNow = false;
@@ -244,7 +266,7 @@ public final class HeartbeatTracker {
         if (alive) {
             s.phase = Phase.ALIVE;
             s.attempt = 0;
-            s.suspectAtNs = nowNs + timeouts.suspectNs();
+            s.suspectAtNs = nowNs + suspectAfterNs(s);
         } else if (s.probeSentNs - lastStallEndNs < 0 || nowNs - lastPollNs > STALL_NS) {
             s.attempt--; // the detector stalled while it was out: inconclusive, sent again
         } else {
@@ -384,6 +406,23 @@ public final class HeartbeatTracker {
         s.probeDeadlineNs = nowNs + timeouts.probeTimeoutNs();
         actions.probe(s.id, s.address, s.attempt, timeouts.probeTimeoutNs());
         return 1;
+    }
+
+    /**
+     * How long a server's silence must last before it is suspected: the configured suspicion,
+     * stretched to {@value #GAP_MULTIPLE} times its longest recent heartbeat gap when that is
+     * longer, up to {@value #MAX_SUSPECT_STRETCH} times the configured one.
+     */
+    private long suspectAfterNs(Server s) {
+        long base = timeouts.suspectNs();
+        long stretched = s.recentGapNs > Long.MAX_VALUE / GAP_MULTIPLE ? Long.MAX_VALUE : s.recentGapNs * GAP_MULTIPLE;
+        return Math.min(Math.max(base, stretched), base * MAX_SUSPECT_STRETCH);
+    }
+
+    /** The silence after which a tracked server is suspected now, in ms, or -1 if not tracked (metrics, tests). */
+    public long suspectAfterMs(long serverId) {
+        Server s = servers.get(serverId);
+        return s == null ? -1 : millis(suspectAfterNs(s));
     }
 
     /** Milliseconds since the last acknowledged heartbeat (or tracking start), or -1 if not tracked. */

@@ -105,6 +105,53 @@ class HeartbeatTrackerTest {
         }
     }
 
+    /**
+     * Late heartbeats stretch the suspicion: after gaps of 300 ms (a loaded machine), a silence
+     * of 899 ms is not suspected, one of 900 ms (three gaps) is; late gaps under the suspicion
+     * stretch it further, up to four times the configured one; a gap that crossed the suspicion
+     * (a pause that was probed) earns no stretch; and the stretch fades once heartbeats are on
+     * time again. Regular heartbeats (100 ms) leave the configured 500 ms as it is.
+     */
+    @Test
+    void lateHeartbeatsStretchTheSuspicionUpToACapAndTheStretchFades() {
+        long ms = 0;
+        tracker.heartbeat(SERVER, at(ms));
+        for (int i = 0; i < 20; i++) {
+            ms += 100;
+            tracker.heartbeat(SERVER, at(ms));
+        }
+        assertThat(tracker.suspectAfterMs(SERVER)).as("regular heartbeats").isEqualTo(500);
+        for (int i = 0; i < 5; i++) {
+            ms += 300;
+            tracker.heartbeat(SERVER, at(ms));
+        }
+        assertThat(tracker.suspectAfterMs(SERVER)).isEqualTo(900);
+        pollAt(ms);
+        long last = ms;
+        assertThat(pollAt(last + 899)).as("silent 899 ms after 300 ms gaps").isEmpty();
+        assertThat(pollAt(last + 900)).containsExactly("probe 1");
+        tracker.probeAnswered(SERVER, 1, true, at(last + 905));
+
+        ms = last + 910;
+        tracker.heartbeat(SERVER, at(ms));
+        assertThat(tracker.suspectAfterMs(SERVER)).as("a gap that crossed the suspicion").isBetween(500L, 900L);
+        for (int i = 0; i < 3; i++) {
+            ms += 800;
+            tracker.heartbeat(SERVER, at(ms));
+        }
+        assertThat(tracker.suspectAfterMs(SERVER)).as("capped at 4 x 500 ms").isEqualTo(2_000);
+        ms += 5_000;
+        tracker.heartbeat(SERVER, at(ms));
+        assertThat(tracker.suspectAfterMs(SERVER)).as("a 5 s pause stretches nothing").isLessThan(2_000);
+
+        // On time again: the stretch halves every 10 s and is gone after about a minute.
+        for (int i = 0; i < 700; i++) {
+            ms += 100;
+            tracker.heartbeat(SERVER, at(ms));
+        }
+        assertThat(tracker.suspectAfterMs(SERVER)).isEqualTo(500);
+    }
+
     @Test
     void aPauseShorterThanTheSuspicionIsNotEvenProbed() {
         for (long ms = 0; ms <= 1_000; ms += 100) {
