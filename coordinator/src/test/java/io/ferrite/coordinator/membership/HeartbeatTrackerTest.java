@@ -266,13 +266,14 @@ class HeartbeatTrackerTest {
     @Test
     void aServerThisLeaderNeverAcknowledgedIsSuspectedOnlyAfterTheJoinGrace() {
         // Tracked at 0 (election, or registration) and silent: slow first calls are forgiven.
-        assertThat(pollAt(4_999)).isEmpty();
-        assertThat(pollAt(5_000)).containsExactly("probe 1");
-        tracker.probeAnswered(SERVER, 1, false, at(5_001));
-        assertThat(pollAt(5_001)).containsExactly("probe 2");
-        tracker.probeAnswered(SERVER, 2, false, at(5_002));
-        assertThat(pollAt(5_002)).singleElement().asString()
-                .startsWith("declare: no heartbeat acknowledged in the 5000 ms since this leader started tracking it");
+        long grace = DetectionTimeouts.MIN_JOIN_GRACE_MS;
+        assertThat(pollAt(grace - 1)).isEmpty();
+        assertThat(pollAt(grace)).containsExactly("probe 1");
+        tracker.probeAnswered(SERVER, 1, false, at(grace + 1));
+        assertThat(pollAt(grace + 1)).containsExactly("probe 2");
+        tracker.probeAnswered(SERVER, 2, false, at(grace + 2));
+        assertThat(pollAt(grace + 2)).singleElement().asString()
+                .startsWith("declare: no heartbeat acknowledged in the " + grace + " ms since this leader started tracking it");
     }
 
     @Test
