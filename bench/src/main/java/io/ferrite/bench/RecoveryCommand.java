@@ -158,9 +158,6 @@ public final class RecoveryCommand implements Callable<Integer> {
             if (recovered == 0) {
                 throw new IllegalStateException("the tablets were not recovered within 10 minutes");
             }
-            if (detected == 0) {
-                detected = recovered;
-            }
             table.read(keyOf(objects - 1));
             long served = System.nanoTime();
             long recoveryMs = (recovered - detected) / 1_000_000;

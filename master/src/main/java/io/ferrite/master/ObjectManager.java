@@ -329,30 +329,11 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
             int stripe = stripeOf(hash);
             MARK.setVolatile(removalMarks, stripe, PENDING);
             NEWEST_REMOVAL.setVolatile(this, PENDING);
-            long removed = hashTable.remove(hash, tableId, key, 0, key.length, this);
-            LogSegment holder = log.segmentOf(removed);
-            int removedFramed = framedLengthAt(removed);
-            wrap(writerView, removed);
-            long removedKeyValue = writerView.keyLength() + writerView.valueLength();
+            unlinkWithTombstone(hash, tableId, key, key.length, version);
             LogSegment head = log.head();
-            long offset = head.writer().appendTombstone(tableId, key, 0, key.length, version, holder.id());
-            if (offset < 0) {
-                throw new IllegalStateException("tombstone append failed after space was reserved: " + offset);
-            }
-            int written = head.writer().position() - (int) offset;
             long tombstoneEnd = LogPosition.of(head.id(), head.writer().position());
             MARK.setRelease(removalMarks, stripe, tombstoneEnd);
             NEWEST_REMOVAL.setRelease(this, tombstoneEnd);
-            head.addLiveBytes(written);
-            head.addTombstoneBytes(written);
-            holder.addLiveBytes(-removedFramed);
-            log.advanceClock(written);
-            TableCounters counters = counters(tableId);
-            counters.bytes -= removedFramed;
-            counters.objects--;
-            liveEntryBytes += written - removedFramed;
-            liveKeyValueBytes -= removedKeyValue;
-            tombstoneBytes += written;
             out.version = version;
             if (hashTable.resizeIfNeeded(this::rehash)) {
                 epochs.reclaim();
@@ -663,32 +644,41 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
             if (!log.reserve(tombstoneFramed, log.tombstoneFloorSeglets())) {
                 return Status.RETRY;
             }
-            long removed = hashTable.remove(hash, tableId, key, 0, keyLength, this);
-            LogSegment holder = log.segmentOf(removed);
-            int removedFramed = framedLengthAt(removed);
-            wrap(writerView, removed);
-            long removedKeyValue = writerView.keyLength() + writerView.valueLength();
-            LogSegment head = log.head();
-            long offset = head.writer().appendTombstone(tableId, key, 0, keyLength, version, holder.id());
-            if (offset < 0) {
-                throw new IllegalStateException("replayed tombstone append failed after space was reserved: " + offset);
-            }
-            int written = head.writer().position() - (int) offset;
-            head.addLiveBytes(written);
-            head.addTombstoneBytes(written);
-            holder.addLiveBytes(-removedFramed);
-            log.advanceClock(written);
-            TableCounters counters = counters(tableId);
-            counters.bytes -= removedFramed;
-            counters.objects--;
-            liveEntryBytes += written - removedFramed;
-            liveKeyValueBytes -= removedKeyValue;
-            tombstoneBytes += written;
+            unlinkWithTombstone(hash, tableId, key, keyLength, version);
             return Status.OK;
         } finally {
             epochs.exit(token);
             log.unlock();
         }
+    }
+
+    /**
+     * Unlinks (table, key) from the index and appends its tombstone, naming the segment that
+     * held the object, with every counter a removal moves. The caller holds the append lock and
+     * has reserved the tombstone's space.
+     */
+    private void unlinkWithTombstone(long hash, long tableId, byte[] key, int keyLength, long version) {
+        long removed = hashTable.remove(hash, tableId, key, 0, keyLength, this);
+        LogSegment holder = log.segmentOf(removed);
+        int removedFramed = framedLengthAt(removed);
+        wrap(writerView, removed);
+        long removedKeyValue = writerView.keyLength() + writerView.valueLength();
+        LogSegment head = log.head();
+        long offset = head.writer().appendTombstone(tableId, key, 0, keyLength, version, holder.id());
+        if (offset < 0) {
+            throw new IllegalStateException("tombstone append failed after space was reserved: " + offset);
+        }
+        int written = head.writer().position() - (int) offset;
+        head.addLiveBytes(written);
+        head.addTombstoneBytes(written);
+        holder.addLiveBytes(-removedFramed);
+        log.advanceClock(written);
+        TableCounters counters = counters(tableId);
+        counters.bytes -= removedFramed;
+        counters.objects--;
+        liveEntryBytes += written - removedFramed;
+        liveKeyValueBytes -= removedKeyValue;
+        tombstoneBytes += written;
     }
 
     /**
