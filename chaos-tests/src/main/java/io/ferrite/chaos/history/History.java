@@ -220,6 +220,7 @@ public final class History {
                         c.reason()));
             }
         }
+        ops.sort(Comparator.comparingLong(Operation::invokeNs));
         return ops;
     }
 
