@@ -116,6 +116,8 @@ final class ChaosRun {
                     f.heal();
                 } catch (IOException | RuntimeException e) {
                     problems.add("could not heal " + planned.kind().id() + ": " + e);
+                } finally {
+                    partitions.heal(); // whatever the heal did, no rule outlives its fault
                 }
                 history.faultHealed(fault);
                 long settledMs = awaitSettled(cluster, view, planned.kind().id(), problems);
