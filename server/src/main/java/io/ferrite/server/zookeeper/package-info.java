@@ -1,2 +1,5 @@
-/** An embedded standalone ZooKeeper server for single-machine clusters ({@code ./ferrite zookeeper}). */
+/**
+ * An embedded ZooKeeper server ({@code ./ferrite zookeeper}): standalone for single-machine
+ * clusters, or one member of an ensemble.
+ */
 package io.ferrite.server.zookeeper;
