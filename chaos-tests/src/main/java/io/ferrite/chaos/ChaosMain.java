@@ -78,8 +78,8 @@ public final class ChaosMain implements Callable<Integer> {
             return 2;
         }
         Path dir = runDir != null ? runDir : Path.of("target", "chaos", Long.toString(s));
-        ChaosSettings settings = new ChaosSettings(s, parseDuration(duration), smoke, kinds, image, servers, 2, "96m",
-                "1m", 48L << 20, 500, threads, rate, 12, 3, dir);
+        ChaosSettings settings = new ChaosSettings(s, parseDuration(duration), smoke, kinds, image, servers, 2, "128m",
+                "2m", 48L << 20, 500, threads, rate, 12, 3, dir);
         System.out.printf("chaos: seed %d (re-run with --seed %d%s)%n", s, s, smoke ? " --smoke" : "");
         ChaosRun.Outcome outcome;
         try {

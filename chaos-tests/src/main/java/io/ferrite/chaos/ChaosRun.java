@@ -83,7 +83,8 @@ final class ChaosRun {
         ClientOptions options = ClientOptions.builder().timeout(Duration.ofSeconds(5)).build();
         try (FerriteClient client = Ferrite.connect(topology.coordinatorAddresses(), options);
              ClusterView view = new ClusterView(topology, client)) {
-            long tableId = client.createTable(TABLE, TABLE_SPAN);
+            awaitSettled(cluster, view, "the start", problems);
+            long tableId = createTable(client);
             Table table = client.table(TABLE);
             Workload workload = new Workload(table, history, settings.registers(), settings.counters(),
                     settings.threads(), settings.opsPerSecond(), settings.seed());
@@ -92,7 +93,7 @@ final class ChaosRun {
             FaultSchedule schedule = new FaultSchedule(settings);
             long faultsStart = System.nanoTime();
             int injected = 0;
-            awaitSettled(cluster, view, "the start", problems);
+            awaitSettled(cluster, view, "the table's creation", problems);
             for (FaultSchedule.Planned planned; (planned = schedule.next()) != null; ) {
                 if (!settings.smoke() && System.nanoTime() - faultsStart > settings.duration().toNanos()) {
                     break;
@@ -142,6 +143,23 @@ final class ChaosRun {
             String json = report.toJson();
             Files.writeString(settings.runDir().resolve("report.json"), json, StandardCharsets.UTF_8);
             return new Outcome(report, problems, json);
+        }
+    }
+
+    /** Creates the workload table, retrying while a just-started cluster is slow to answer. */
+    private static long createTable(FerriteClient client) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (true) {
+            try {
+                return client.createTable(TABLE, TABLE_SPAN);
+            } catch (io.ferrite.client.TableExistsException e) {
+                return client.listTables().stream().filter(t -> t.name().equals(TABLE)).findFirst().orElseThrow().id();
+            } catch (io.ferrite.client.FerriteTimeoutException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                LOG.info("creating the table: {}; retrying", e.getMessage());
+            }
         }
     }
 

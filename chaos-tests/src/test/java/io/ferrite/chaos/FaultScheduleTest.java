@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 class FaultScheduleTest {
     private static ChaosSettings settings(long seed, boolean smoke, List<FaultKind> kinds) {
-        return new ChaosSettings(seed, Duration.ofMinutes(5), smoke, kinds, "ferrite:local", 5, 2, "96m", "1m",
+        return new ChaosSettings(seed, Duration.ofMinutes(5), smoke, kinds, "ferrite:local", 5, 2, "128m", "2m",
                 48L << 20, 500, 4, 40, 12, 3, Path.of("target"));
     }
 

@@ -90,7 +90,7 @@ public final class AeronTransport implements AutoCloseable {
         this.aeron = aeron;
         this.directory = directory.toAbsolutePath();
         this.options = options;
-        this.driverId = bootId() + ":" + this.directory;
+        this.driverId = bootId() + ":" + mountNamespace() + ":" + this.directory;
     }
 
     /**
@@ -205,8 +205,10 @@ public final class AeronTransport implements AutoCloseable {
     }
 
     /**
-     * Identity of the media driver this transport uses: the machine's boot id and the driver's
-     * directory. Two clients with the same identity share the driver, so IPC reaches across them.
+     * Identity of the media driver this transport uses: the machine's boot id, the mount
+     * namespace and the driver's directory. Two clients with the same identity share the driver,
+     * so IPC reaches across them. The mount namespace tells containers apart: each has its own
+     * {@code /dev/shm}, and with its process as pid 1 each would otherwise name the same directory.
      */
     public String driverId() {
         return driverId;
@@ -248,6 +250,15 @@ public final class AeronTransport implements AutoCloseable {
             return ProcessHandle.of(Long.parseLong(owner)).map(ProcessHandle::isAlive).orElse(false) == Boolean.FALSE;
         } catch (IOException | NumberFormatException e) {
             return false; // unreadable: leave it alone and take another id
+        }
+    }
+
+    /** The mount namespace ({@code mnt:[4026531841]}), or empty where /proc does not tell. */
+    private static String mountNamespace() {
+        try {
+            return java.nio.file.Files.readSymbolicLink(Path.of("/proc/self/ns/mnt")).toString();
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return "";
         }
     }
 
