@@ -163,19 +163,27 @@ final class ChaosRun {
         }
     }
 
-    /** Restarts whatever is down, then waits until the cluster settles; returns how long that took. */
+    /**
+     * Waits until the cluster settles, restarting whatever process is down meanwhile — as a
+     * supervisor would: a server the cluster declared CRASHED while it was alive (paused, cut
+     * off, or too slow) exits once it learns it was deposed, and comes back as a new generation.
+     * Returns how long that took.
+     */
     private long awaitSettled(ChaosCluster cluster, ClusterView view, String after, List<String> problems) {
         long start = System.nanoTime();
-        List<Node> all = cluster.topology().all();
-        for (Node node : all) {
-            if (!cluster.isRunning(node)) {
-                say("  %s is down (exited after its fault); restarting it", node);
-                cluster.restart(node);
-            }
-        }
         long deadline = start + settings.settleTimeout().toNanos();
         Optional<String> why;
-        while ((why = view.unsettled(TABLE, cluster.topology().servers())).isPresent()) {
+        while (true) {
+            for (Node node : cluster.topology().all()) {
+                if (!cluster.isRunning(node)) {
+                    say("  %s is down (it exited after %s); restarting it", node, after);
+                    cluster.restart(node);
+                }
+            }
+            why = view.unsettled(TABLE, cluster.topology().servers());
+            if (why.isEmpty()) {
+                break;
+            }
             if (System.nanoTime() > deadline) {
                 problems.add("not settled " + settings.settleTimeout().toSeconds() + " s after " + after + ": "
                         + why.get());

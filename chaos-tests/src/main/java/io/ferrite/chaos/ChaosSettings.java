@@ -30,16 +30,16 @@ public record ChaosSettings(long seed, Duration duration, boolean smoke, List<Fa
                             Path runDir) {
     /** How long a fault is held: kills and partitions long enough for detection and recovery. */
     Duration holdMin() {
-        return smoke ? Duration.ofSeconds(4) : Duration.ofSeconds(5);
+        return smoke ? Duration.ofSeconds(3) : Duration.ofSeconds(5);
     }
 
     Duration holdMax() {
-        return smoke ? Duration.ofSeconds(8) : Duration.ofSeconds(15);
+        return smoke ? Duration.ofSeconds(6) : Duration.ofSeconds(15);
     }
 
     /** Quiet time between the cluster settling and the next fault. */
     Duration quiet() {
-        return smoke ? Duration.ofSeconds(2) : Duration.ofSeconds(5);
+        return smoke ? Duration.ofSeconds(1) : Duration.ofSeconds(5);
     }
 
     /** How long the cluster may take to settle after a heal before the run counts it as wedged. */
