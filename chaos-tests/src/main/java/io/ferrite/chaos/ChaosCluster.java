@@ -47,6 +47,13 @@ public final class ChaosCluster implements AutoCloseable {
     private final ChaosSettings settings;
     private final Map<Node, GenericContainer<?>> containers = new LinkedHashMap<>();
     private final DockerClient docker;
+    /**
+     * The host directory the last server keeps its replicas in: a size-limited tmpfs mounted on
+     * the host and bound into the container, so it outlives the container's restarts as a disk
+     * outlives a killed process (Docker's own tmpfs mounts come back empty after a restart, and
+     * Docker 20.10 remounts them without their mode, so the server could not write there).
+     */
+    private final java.nio.file.Path smallDisk = java.nio.file.Path.of("/tmp/ferrite-chaos/small-disk");
 
     private ChaosCluster(Topology topology, ChaosSettings settings) {
         this.topology = topology;
@@ -62,6 +69,7 @@ public final class ChaosCluster implements AutoCloseable {
         ChaosCluster cluster = new ChaosCluster(topology, settings);
         try {
             cluster.removeLeftovers();
+            cluster.mountSmallDisk();
             for (Node node : topology.all()) {
                 cluster.containers.put(node, cluster.container(node));
             }
@@ -95,7 +103,7 @@ public final class ChaosCluster implements AutoCloseable {
         if (node.role() == Node.Role.SERVER) {
             c.withSharedMemorySize(512L << 20); // Aeron's term buffers live in /dev/shm (64 MB by default)
             if (isSmallDisk(node)) {
-                c.withTmpFs(Map.of(SMALL_DISK_DIR, "rw,size=" + settings.smallDiskBytes() + ",mode=1777"));
+                c.withFileSystemBind(smallDisk.toString(), SMALL_DISK_DIR, org.testcontainers.containers.BindMode.READ_WRITE);
             }
         }
         return c;
@@ -146,6 +154,40 @@ public final class ChaosCluster implements AutoCloseable {
         for (var c : docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(LABEL, "true")).exec()) {
             LOG.info("removing container {} left by an earlier run", List.of(c.getNames()));
             docker.removeContainerCmd(c.getId()).withForce(true).exec();
+        }
+    }
+
+    private void mountSmallDisk() {
+        try {
+            unmountSmallDisk();
+            Files.createDirectories(smallDisk);
+            run("mount", "-t", "tmpfs", "-o", "size=" + settings.smallDiskBytes() + ",mode=1777", "ferrite-chaos-disk",
+                    smallDisk.toString());
+        } catch (IOException e) {
+            throw new IllegalStateException("could not mount the small disk at " + smallDisk + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void unmountSmallDisk() {
+        try {
+            if (Files.readString(java.nio.file.Path.of("/proc/mounts")).contains(" " + smallDisk + " ")) {
+                run("umount", "-l", smallDisk.toString());
+            }
+        } catch (IOException e) {
+            LOG.warn("could not unmount {}: {}", smallDisk, e.getMessage());
+        }
+    }
+
+    private static void run(String... command) throws IOException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try {
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (p.waitFor() != 0) {
+                throw new IOException(String.join(" ", command) + " failed: " + out);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted: " + String.join(" ", command), e);
         }
     }
 
@@ -284,5 +326,6 @@ public final class ChaosCluster implements AutoCloseable {
             }
         }
         containers.clear();
+        unmountSmallDisk();
     }
 }

@@ -122,7 +122,11 @@ final class FaultInjector {
                 ChaosCluster.ExecResult fill = cluster.exec(small, "sh", "-c", "dd if=/dev/zero of="
                         + ChaosCluster.SMALL_DISK_DIR + "/chaos-fill bs=1M 2>&1 | tail -1; df -k "
                         + ChaosCluster.SMALL_DISK_DIR + " | tail -1");
-                return injected("disk of backup " + small + " filled: " + fill.output().strip().replace('\n', ' '),
+                String df = fill.output().strip().replace('\n', ' ');
+                if (!df.contains("100%")) {
+                    throw new IOException("the disk of " + small + " did not fill: " + df);
+                }
+                return injected("disk of backup " + small + " filled: " + df,
                         () -> {
                             if (cluster.isRunning(small)) {
                                 cluster.exec(small, "rm", "-f", ChaosCluster.SMALL_DISK_DIR + "/chaos-fill");
