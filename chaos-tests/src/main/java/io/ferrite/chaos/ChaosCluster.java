@@ -55,10 +55,13 @@ public final class ChaosCluster implements AutoCloseable {
      */
     private final java.nio.file.Path smallDisk = java.nio.file.Path.of("/tmp/ferrite-chaos/small-disk");
 
+    private final Thread shutdownHook = new Thread(this::close, "chaos-cluster-cleanup");
+
     private ChaosCluster(Topology topology, ChaosSettings settings) {
         this.topology = topology;
         this.settings = settings;
         this.docker = DockerClientFactory.instance().client();
+        Runtime.getRuntime().addShutdownHook(shutdownHook); // containers go even if the JVM is told to exit
     }
 
     /**
@@ -311,9 +314,9 @@ public final class ChaosCluster implements AutoCloseable {
         return containers.get(node).getContainerId();
     }
 
-    /** Removes every container (killed, paused or running). */
+    /** Removes every container (killed, paused or running) and unmounts the small disk; idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
         for (var e : containers.entrySet()) {
             String id = e.getValue().getContainerId();
             if (id == null) {

@@ -50,6 +50,10 @@ public final class ChaosMain implements Callable<Integer> {
             defaultValue = "40")
     double rate;
 
+    @Option(names = "--timeout", description = "Give up (exit 1, containers and rules removed) after this long"
+            + " (default: 20m for the smoke, else the duration + 20m).")
+    String timeout;
+
     @Option(names = "--run-dir", description = "Where the history, logs and report go (default: target/chaos/<seed>).")
     Path runDir;
 
@@ -81,6 +85,9 @@ public final class ChaosMain implements Callable<Integer> {
         ChaosSettings settings = new ChaosSettings(s, parseDuration(duration), smoke, kinds, image, servers, 2, "128m",
                 "2m", 48L << 20, 500, threads, rate, 12, 3, dir);
         System.out.printf("chaos: seed %d (re-run with --seed %d%s)%n", s, s, smoke ? " --smoke" : "");
+        Duration limit = timeout != null ? parseDuration(timeout)
+                : smoke ? Duration.ofMinutes(20) : settings.duration().plusMinutes(20);
+        watchdog(limit, s);
         ChaosRun.Outcome outcome;
         try {
             outcome = new ChaosRun(settings, System.out).run();
@@ -98,6 +105,21 @@ public final class ChaosMain implements Callable<Integer> {
         System.out.printf("chaos: %s (seed %d; history, logs and report in %s)%n",
                 outcome.passed() ? "PASSED" : "FAILED", s, dir.toAbsolutePath());
         return outcome.passed() ? 0 : 1;
+    }
+
+    /** Ends the run if it outlives {@code limit}: a hang is a failure, and CI must get its answer. */
+    private static void watchdog(Duration limit, long seed) {
+        Thread.ofPlatform().daemon().name("chaos-watchdog").start(() -> {
+            try {
+                Thread.sleep(limit.toMillis()); // the run's time limit, not synchronization
+            } catch (InterruptedException e) {
+                return;
+            }
+            System.out.printf("chaos: FAILED: the run took longer than %s (seed %d); removing its containers and"
+                    + " rules%n", limit, seed);
+            System.out.flush();
+            System.exit(1); // shutdown hooks remove the containers and the iptables chains
+        });
     }
 
     static Duration parseDuration(String text) {
