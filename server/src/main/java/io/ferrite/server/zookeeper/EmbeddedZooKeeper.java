@@ -140,7 +140,9 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         for (ZooKeeperEnsemble.Member member : ensemble.members()) {
             properties.setProperty("server." + member.id(), member.serverAddress());
         }
-        properties.setProperty("standaloneEnabled", "false");
+        // Not "standaloneEnabled=false": QuorumPeerConfig keeps it in a static field, so every
+        // later standalone server in the same JVM (tests' TestingServer) refused to start.
+        // reconfigEnabled is static too, and false is its default.
         properties.setProperty("reconfigEnabled", "false");
         properties.setProperty("quorumListenOnAllIPs", "false");
     }
