@@ -24,14 +24,15 @@ def main(paths):
         print(f"| {r['seed']} | {r['operations']} | {len(r['faults'])} | {r['lostAcknowledgedWrites']} | "
               f"{r['linearizabilityViolations']} | {r.get('linearizabilityUnknown', 0)} | {r['unavailableMsTotal']} |")
     print()
-    print("| fault kind | injected | full service after injection, ms: median / max | after the heal, ms: median / max | failing calls (all runs) |")
-    print("|---|---|---|---|---|")
+    print("| fault kind | injected | full service after injection, ms: median / max | after the heal, ms: median / max | failing calls (all runs) | slowest ok call, ms: median / max |")
+    print("|---|---|---|---|---|---|")
     for kind in sorted(by_kind):
         faults = by_kind[kind]
         rec = [f["recoveredMs"] for f in faults if f.get("recoveredMs") is not None]
         heal = [f["recoveredFromHealMs"] for f in faults if f.get("recoveredFromHealMs") is not None]
         fmt = lambda xs: f"{statistics.median(xs):.0f} / {max(xs)}" if xs else "n/a"
-        print(f"| `{kind}` | {len(faults)} | {fmt(rec)} | {fmt(heal)} | {sum(f.get('failingOps', 0) for f in faults)} |")
+        slow = [f["slowestOkMs"] for f in faults if f.get("slowestOkMs") is not None]
+        print(f"| `{kind}` | {len(faults)} | {fmt(rec)} | {fmt(heal)} | {sum(f.get('failingOps', 0) for f in faults)} | {fmt(slow)} |")
 
 
 if __name__ == "__main__":

@@ -40,8 +40,20 @@ public final class AvailabilityChecker {
      * @param recoveredFromHealNs heal to full service (at least 0), or {@link #NEVER} if not healed or
      *                            never recovered
      * @param failingOps          failing per-key operations invoked in the fault's window
+     * @param slowestOkNs         the longest an operation invoked in the fault's window took to
+     *                            complete ok (calls that waited out a fault instead of failing), 0 if none
      */
-    public record FaultAvailability(Fault fault, long recoveredNs, long recoveredFromHealNs, int failingOps) {
+    public record FaultAvailability(Fault fault, long recoveredNs, long recoveredFromHealNs, int failingOps,
+                                    long slowestOkNs) {
+        /**
+         * {@link #slowestOkNs()} in milliseconds (rounded up).
+         *
+         * @return milliseconds
+         */
+        public long slowestOkMs() {
+            return toMs(slowestOkNs);
+        }
+
         /**
          * {@link #recoveredNs()} in milliseconds (rounded up), or {@link #NEVER}.
          *
@@ -125,7 +137,7 @@ public final class AvailabilityChecker {
         for (int i = 0; i < sorted.size(); i++) {
             final Fault f = sorted.get(i);
             final long windowEnd = i + 1 < sorted.size() ? sorted.get(i + 1).injectedAtNs() : Long.MAX_VALUE;
-            out.add(recovery(f, windowEnd, keys));
+            out.add(recovery(f, windowEnd, keys, slowestOk(operations, f.injectedAtNs(), windowEnd)));
         }
         final List<long[]> intervals = new ArrayList<>();
         for (KeyTimeline t : keys.values()) {
@@ -137,7 +149,18 @@ public final class AvailabilityChecker {
         return new Report(out, unionLength(intervals));
     }
 
-    private static FaultAvailability recovery(Fault f, long windowEnd, Map<String, KeyTimeline> keys) {
+    /** The longest completion time of an ok operation invoked in {@code [from, to)}. */
+    private static long slowestOk(List<Operation> operations, long from, long to) {
+        long slowest = 0;
+        for (Operation o : operations) {
+            if (o.status() == Operation.Status.OK && o.invokeNs() >= from && o.invokeNs() < to) {
+                slowest = Math.max(slowest, o.completeNs() - o.invokeNs());
+            }
+        }
+        return slowest;
+    }
+
+    private static FaultAvailability recovery(Fault f, long windowEnd, Map<String, KeyTimeline> keys, long slowestOk) {
         long servedAt = Long.MIN_VALUE;
         int failing = 0;
         boolean never = false;
@@ -160,13 +183,13 @@ public final class AvailabilityChecker {
             }
         }
         if (failing == 0) {
-            return new FaultAvailability(f, 0, f.healed() ? 0 : NEVER, 0);
+            return new FaultAvailability(f, 0, f.healed() ? 0 : NEVER, 0, slowestOk);
         }
         if (never) {
-            return new FaultAvailability(f, NEVER, NEVER, failing);
+            return new FaultAvailability(f, NEVER, NEVER, failing, slowestOk);
         }
         return new FaultAvailability(f, Math.max(0, servedAt - f.injectedAtNs()),
-                f.healed() ? Math.max(0, servedAt - f.healedAtNs()) : NEVER, failing);
+                f.healed() ? Math.max(0, servedAt - f.healedAtNs()) : NEVER, failing, slowestOk);
     }
 
     private static Map<String, KeyTimeline> timelines(List<Operation> operations) {

@@ -113,7 +113,7 @@ public record CheckReport(long seed, int operations, LinearizabilityReport linea
             b.append("fault ").append(f.fault().kind()).append(" at ").append(ms(f.fault().injectedAtNs()))
                     .append(" ms: recovered ").append(never(f.recoveredMs())).append(" ms after injection, ")
                     .append(never(f.recoveredFromHealMs())).append(" ms after heal, ").append(f.failingOps())
-                    .append(" failing ops\n");
+                    .append(" failing ops, slowest ok call ").append(f.slowestOkMs()).append(" ms\n");
         }
         b.append(passed() ? "PASSED" : "FAILED").append(": seed ").append(seed).append(", ").append(operations)
                 .append(" operations, ").append(lostAcknowledgedWrites()).append(" lost, ")
@@ -142,7 +142,7 @@ public record CheckReport(long seed, int operations, LinearizabilityReport linea
             nullable(fo, "healedAtMs", f.fault().healed() ? ms(f.fault().healedAtNs()) : AvailabilityChecker.NEVER);
             nullable(fo, "recoveredMs", f.recoveredMs());
             nullable(fo, "recoveredFromHealMs", f.recoveredFromHealMs());
-            fo.field("failingOps", f.failingOps()).end();
+            fo.field("failingOps", f.failingOps()).field("slowestOkMs", f.slowestOkMs()).end();
         }
         faults.append(']');
         o.field("lostAcknowledgedWrites", lostAcknowledgedWrites())

@@ -46,6 +46,20 @@ class AvailabilityCheckerTest {
     }
 
     @Test
+    void theSlowestOkCallInAFaultsWindowShowsCallsThatWaitedInsteadOfFailing() {
+        final TestHistory h = new TestHistory()
+                .op(0, 10, 12, read("a"), absent())                  // before the fault: not counted
+                .op(0, 100, 2_600, write("a", "a1"), written(1))    // waited 2.5 s through the fault
+                .op(1, 150, 160, read("b"), absent())
+                .unknown(1, 170, 9_000, write("b", "b1"))            // not ok: not a latency
+                .op(0, 3_000, 3_001, read("a"), Result.found("a1", 1));
+        final var r = AvailabilityChecker.check(h.history, List.of(fault("kill-master", 90, 500)));
+        final var f = r.faults().getFirst();
+        assertThat(f.slowestOkMs()).isEqualTo(2_500);
+        assertThat(f.failingOps()).isEqualTo(1);
+    }
+
+    @Test
     void eachFaultOnlyCountsFailuresInItsWindow() {
         final TestHistory h = new TestHistory()
                 .failed(0, 100, 101, write("a", "a1"))

@@ -22,7 +22,8 @@ class CheckReportTest {
                 Fault.NOT_HEALED)), new FinalState(Map.of("k", Result.found("a", 1)), Map.of()), null,
                 new LinearizabilityChecker());
         assertThat(r.toJson()).startsWith("{\"seed\":7,\"operations\":3,\"faults\":[{\"kind\":\"kill-master\","
-                + "\"atMs\":900,\"healedAtMs\":null,\"recoveredMs\":700,\"recoveredFromHealMs\":null,\"failingOps\":1}],"
+                + "\"atMs\":900,\"healedAtMs\":null,\"recoveredMs\":700,\"recoveredFromHealMs\":null,\"failingOps\":1,"
+                + "\"slowestOkMs\":100}],"
                 + "\"lostAcknowledgedWrites\":0,\"linearizabilityViolations\":0,\"linearizabilityUnknown\":0,"
                 + "\"unavailableMsTotal\":600,");
         assertThat(Json.parse(r.toJson())).isInstanceOf(Map.class);
