@@ -246,8 +246,7 @@ final class ChaosRun {
                 for (var e : state.entrySet()) {
                     CertifiedReplicas.Entry entry = e.getValue();
                     if (e.getKey().startsWith("c")) {
-                        counters.put(e.getKey(), entry.tombstone() ? 0L : java.nio.ByteBuffer.wrap(entry.value())
-                                .order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong());
+                        counters.put(e.getKey(), entry.tombstone() ? 0L : Workload.asLong(e.getKey(), entry.value()));
                     } else {
                         registers.put(e.getKey(), entry.tombstone() ? Result.absent()
                                 : Result.found(new String(entry.value(), StandardCharsets.UTF_8), entry.version()));

@@ -15,7 +15,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,8 +73,7 @@ public final class ClusterView implements AutoCloseable {
     }
 
     private List<Tablet> tablets(String table) {
-        List<Tablet> tablets = new ArrayList<>();
-        RuntimeException last = null;
+        RuntimeException last = new IllegalStateException("no coordinator to ask");
         for (Node coordinator : topology.coordinators()) {
             try {
                 return CoordinatorServiceGrpc.newBlockingStub(channel(coordinator.address()))
@@ -85,10 +83,7 @@ public final class ClusterView implements AutoCloseable {
                 last = e;
             }
         }
-        if (last != null) {
-            throw last;
-        }
-        return tablets;
+        throw last;
     }
 
     /**

@@ -13,7 +13,6 @@ import io.ferrite.client.WriteOp;
 import io.ferrite.client.WrongVersionException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -210,9 +209,13 @@ final class Workload {
     }
 
     static long asLong(ObjectValue v) {
-        byte[] b = v.value();
+        return asLong(v.keyAsString(), v.value());
+    }
+
+    /** A counter's value as the server stores it: 8 bytes, little-endian. */
+    static long asLong(String key, byte[] b) {
         if (b.length != Long.BYTES) {
-            throw new IllegalStateException("counter " + v.keyAsString() + " holds " + b.length + " bytes");
+            throw new IllegalStateException("counter " + key + " holds " + b.length + " bytes");
         }
         return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong();
     }
@@ -238,10 +241,5 @@ final class Workload {
             infoCount.incrementAndGet();
             return true;
         }
-    }
-
-    /** Bytes of a string value as the workload writes it. */
-    static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 }
