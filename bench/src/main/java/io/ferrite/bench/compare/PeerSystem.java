@@ -34,7 +34,7 @@ public interface PeerSystem extends AutoCloseable {
      */
     Map<String, Long> memory() throws Exception;
 
-    /** Stops every process of the system and deletes its files. */
+    /** Stops every process of the system (waiting for each to exit) and deletes its files. */
     @Override
-    void close() throws Exception;
+    void close() throws java.io.IOException;
 }
