@@ -16,6 +16,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "ferrite bench", mixinStandardHelpOptions = true, version = "ferrite-bench 0.1.0",
         description = "Ferrite benchmarks.",
         subcommands = {EngineCommand.class, JmhCommand.class, RpcCommand.class, ReplicationCommand.class, RecoveryCommand.class,
+            io.ferrite.bench.compare.CompareCommand.class,
             CommandLine.HelpCommand.class})
 public final class BenchMain implements Runnable {
     @Spec
@@ -23,7 +24,7 @@ public final class BenchMain implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing subcommand: choose 'engine', 'jmh', 'rpc' or 'replication'");
+        throw new ParameterException(spec.commandLine(), "Missing subcommand: choose 'engine', 'jmh', 'rpc', 'replication', 'recovery' or 'compare'");
     }
 
     /** Runs the command line and returns the exit status (0 success, 1 failure, 2 bad usage). */

@@ -1,14 +1,11 @@
 package io.ferrite.bench;
 
+import io.ferrite.bench.compare.FerriteProbe;
 import io.ferrite.client.ClientOptions;
 import io.ferrite.client.Ferrite;
 import io.ferrite.client.FerriteClient;
 import io.ferrite.client.ObjectValue;
 import io.ferrite.client.Table;
-import io.ferrite.proto.v1.CoordinatorServiceGrpc;
-import io.ferrite.proto.v1.GetTabletMapRequest;
-import io.ferrite.proto.v1.ListServersRequest;
-import io.ferrite.proto.v1.ServerInfo;
 import io.ferrite.proto.v1.ServerStatus;
 import io.ferrite.proto.v1.Tablet;
 import io.ferrite.proto.v1.TabletState;
@@ -246,37 +243,16 @@ public final class RecoveryCommand implements Callable<Integer> {
         return lost.get();
     }
 
-    /** Whether the tablets cover the whole hash space (a split is seen node by node by the cache). */
     private static boolean coversHashSpace(List<Tablet> tablets) {
-        List<Tablet> sorted = new ArrayList<>(tablets);
-        sorted.sort((a, b) -> Long.compareUnsigned(a.getStartHash(), b.getStartHash()));
-        long next = 0;
-        for (int i = 0; i < sorted.size(); i++) {
-            Tablet t = sorted.get(i);
-            if (t.getStartHash() != next) {
-                return false;
-            }
-            if (t.getEndHash() == -1L) {
-                return i == sorted.size() - 1;
-            }
-            next = t.getEndHash() + 1;
-        }
-        return false;
+        return FerriteProbe.coversHashSpace(tablets);
     }
 
     private static List<Tablet> tablets(ManagedChannel coordinator) {
-        return CoordinatorServiceGrpc.newBlockingStub(coordinator).withDeadlineAfter(5, TimeUnit.SECONDS)
-                .getTabletMap(GetTabletMapRequest.newBuilder().setName(TABLE).build()).getTabletsList();
+        return FerriteProbe.tablets(coordinator, TABLE);
     }
 
     private static ServerStatus status(ManagedChannel coordinator, long serverId) {
-        for (ServerInfo s : CoordinatorServiceGrpc.newBlockingStub(coordinator).withDeadlineAfter(5, TimeUnit.SECONDS)
-                .listServers(ListServersRequest.getDefaultInstance()).getServersList()) {
-            if (s.getServerId() == serverId) {
-                return s.getStatus();
-            }
-        }
-        return ServerStatus.REMOVED;
+        return FerriteProbe.status(coordinator, serverId);
     }
 
     private void writeJson(List<Row> rows) throws IOException {

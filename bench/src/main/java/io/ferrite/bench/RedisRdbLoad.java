@@ -30,26 +30,7 @@ final class RedisRdbLoad {
 
     /** The redis-server executable, installing Debian's package when it is absent; null if impossible. */
     static Path findOrInstall(PrintStream err) throws InterruptedException {
-        for (String dir : List.of("/usr/bin", "/usr/local/bin", "/usr/sbin")) {
-            Path p = Path.of(dir, "redis-server");
-            if (Files.isExecutable(p)) {
-                return p;
-            }
-        }
-        err.println("bench recovery: redis-server not found; installing Debian's redis-server (apt-get)");
-        try {
-            Process apt = new ProcessBuilder("apt-get", "install", "-y", "-q", "redis-server")
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            apt.getOutputStream().close();
-            if (!apt.waitFor(10, TimeUnit.MINUTES) || apt.exitValue() != 0) {
-                err.println("bench recovery: apt-get install redis-server failed; the Redis comparison is skipped");
-                return null;
-            }
-        } catch (IOException e) {
-            err.println("bench recovery: cannot run apt-get (" + e.getMessage() + "); the Redis comparison is skipped");
-            return null;
-        }
-        return Files.isExecutable(Path.of("/usr/bin/redis-server")) ? Path.of("/usr/bin/redis-server") : null;
+        return io.ferrite.bench.compare.RedisPeer.findOrInstall(err);
     }
 
     /**

@@ -66,6 +66,25 @@ public final class LocalCluster {
         return supervisor.restartServer(address);
     }
 
+    /**
+     * The servers' metrics endpoints ({@code host:port} of the Prometheus text), by the address
+     * each server announced; servers started without one are absent.
+     */
+    public java.util.Map<String, String> serverMetricsAddresses() {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (LocalSupervisor.Member member : supervisor.members()) {
+            if (member.child().name().startsWith("server-") && member.ready().metricsAddress() != null) {
+                out.put(member.ready().address(), member.ready().metricsAddress());
+            }
+        }
+        return out;
+    }
+
+    /** Every process of the cluster (ZooKeeper, coordinators, servers), e.g. to pin them to CPUs. */
+    public java.util.List<ProcessHandle> processes() {
+        return supervisor.members().stream().map(m -> m.child().process().toHandle()).toList();
+    }
+
     /** The coordinator processes by address (kill the leader in fault-injection tests). */
     public java.util.Map<String, ProcessHandle> coordinatorProcesses() {
         return supervisor.coordinatorProcesses();

@@ -4,6 +4,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.instance.BuildInfoProvider;
 import com.hazelcast.map.IMap;
 import io.ferrite.bench.compare.PeerSystem;
+import io.ferrite.bench.compare.Procs;
 import io.ferrite.bench.compare.RecordCodec;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -202,7 +203,7 @@ public final class HazelcastPeer implements PeerSystem {
     public Map<String, Long> memory() throws IOException, InterruptedException {
         long rss = 0;
         for (MemberProcess member : members) {
-            rss += member.rssBytes();
+            rss += Procs.rssBytes(member.handle());
         }
         long heapUsed = 0;
         long owned = 0;
@@ -223,7 +224,8 @@ public final class HazelcastPeer implements PeerSystem {
 
     /**
      * Kills the last live member with SIGKILL and times the recovery from the kill: until every
-     * key reads back through the peer's client as a whole record ({@code recordBytes} of fields),
+     * key reads back through the peer's client as a whole record (one that decodes; its size may
+     * differ from the load's after W3),
      * and until a surviving member sees the victim gone and the cluster safe. Then reads every key
      * once more and counts those absent. Keys are read in {@code getAll} batches of
      * 1000, each pass retrying what the last could not read. The victim is
@@ -231,15 +233,11 @@ public final class HazelcastPeer implements PeerSystem {
      * none is spared that. The victim stays dead ({@link #processes()} drops it).
      *
      * @param keys        every key loaded into the YCSB table
-     * @param recordBytes the bytes of one record's fields, as loaded
      * @throws IllegalStateException if recovery takes longer than 10 minutes
      */
-    public MemberLoss killOneMember(List<String> keys, int recordBytes) throws InterruptedException {
+    public MemberLoss killOneMember(List<String> keys) throws InterruptedException {
         if (members.size() < 2) {
             throw new IllegalStateException("killing a member needs 2 live members; " + members.size() + " live");
-        }
-        if (recordBytes < 1) {
-            throw new IllegalArgumentException("recordBytes must be positive: " + recordBytes);
         }
         IMap<String, byte[]> map = client().getMap(HazelcastMemberMain.MAP_NAME);
         MemberProcess victim = members.getLast();
@@ -258,9 +256,9 @@ public final class HazelcastPeer implements PeerSystem {
         Recovered recovered;
         long lost;
         try {
-            serviceNs = awaitEveryKey(map, keys, recordBytes, recovery, killNs, deadlineNs);
+            serviceNs = awaitEveryKey(map, keys, recovery, killNs, deadlineNs);
             recovered = await(recovery, deadlineNs);
-            lost = countLost(map, keys, recordBytes, deadlineNs);
+            lost = countLost(map, keys, deadlineNs);
         } finally {
             // A no-op once it is done; otherwise stops the poll before anyone else talks to the survivor.
             recovery.cancel(true);
@@ -301,12 +299,12 @@ public final class HazelcastPeer implements PeerSystem {
      * reads back whole: the time from the kill, or -1 if keys were still absent in a pass that
      * began with the cluster already safe (those are lost).
      */
-    private static long awaitEveryKey(IMap<String, byte[]> map, List<String> keys, int recordBytes,
+    private static long awaitEveryKey(IMap<String, byte[]> map, List<String> keys,
                                       FutureTask<Recovered> recovery, long killNs, long deadlineNs) {
         List<String> pending = keys;
         while (true) {
             boolean safeBeforePass = recovery.isDone();
-            ReadPass pass = read(map, pending, recordBytes);
+            ReadPass pass = read(map, pending);
             if (pass.failed().isEmpty() && pass.missing().isEmpty()) {
                 return System.nanoTime() - killNs;
             }
@@ -321,11 +319,11 @@ public final class HazelcastPeer implements PeerSystem {
     }
 
     /** Reads every key once the cluster is safe; the keys absent (or not a whole record). */
-    private static long countLost(IMap<String, byte[]> map, List<String> keys, int recordBytes, long deadlineNs) {
+    private static long countLost(IMap<String, byte[]> map, List<String> keys, long deadlineNs) {
         long lost = 0;
         List<String> pending = keys;
         while (!pending.isEmpty()) {
-            ReadPass pass = read(map, pending, recordBytes);
+            ReadPass pass = read(map, pending);
             lost += pass.missing().size();
             pending = pass.failed();
             if (!pending.isEmpty()) {
@@ -346,7 +344,7 @@ public final class HazelcastPeer implements PeerSystem {
     private record ReadPass(List<String> failed, List<String> missing, RuntimeException lastError) {
     }
 
-    private static ReadPass read(IMap<String, byte[]> map, List<String> keys, int recordBytes) {
+    private static ReadPass read(IMap<String, byte[]> map, List<String> keys) {
         List<String> failed = new ArrayList<>();
         List<String> missing = new ArrayList<>();
         RuntimeException lastError = null;
@@ -361,7 +359,7 @@ public final class HazelcastPeer implements PeerSystem {
                 continue;
             }
             for (String key : batch) {
-                if (!wholeRecord(values.get(key), recordBytes)) {
+                if (!wholeRecord(values.get(key))) {
                     missing.add(key);
                 }
             }
@@ -369,7 +367,7 @@ public final class HazelcastPeer implements PeerSystem {
         return new ReadPass(failed, missing, lastError);
     }
 
-    private static boolean wholeRecord(byte[] value, int recordBytes) {
+    private static boolean wholeRecord(byte[] value) {
         if (value == null) {
             return false;
         }
@@ -379,11 +377,7 @@ public final class HazelcastPeer implements PeerSystem {
         } catch (IllegalArgumentException e) {
             return false;
         }
-        long bytes = 0;
-        for (ByteIterator field : fields.values()) {
-            bytes += field.bytesLeft();
-        }
-        return bytes == recordBytes;
+        return !fields.isEmpty();
     }
 
     private static Recovered await(FutureTask<Recovered> recovery, long deadlineNs) throws InterruptedException {

@@ -175,20 +175,6 @@ final class MemberProcess {
         }
     }
 
-    /** The resident set of the member in bytes ({@code VmRSS}), 0 once it has exited. */
-    long rssBytes() throws IOException {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.split("\\s+")[1]) * 1024; // the file counts kB
-                }
-            }
-            return 0;
-        } catch (NoSuchFileException e) {
-            return 0;
-        }
-    }
-
     /** An error naming the member, whether it still runs, and its log's last lines. */
     IllegalStateException failure(String what) {
         String state = process.isAlive() ? "it is still running" : "it exited with status " + process.exitValue();

@@ -17,7 +17,7 @@ record RecoveryLine(String system, String phase, int recordBytes, String label) 
             List.of("redis-everysec", "recovery-rdb"),
             List.of("redis-everysec", "recovery-aof"),
             List.of("hazelcast", "recovery"),
-            List.of("ferrite-r2", "recovery"));
+            List.of("ferrite-r1", "recovery"));
 
     /** The recoveries expected, then every other one the rows hold, each at every record size measured. */
     static List<RecoveryLine> of(Figures figures) {

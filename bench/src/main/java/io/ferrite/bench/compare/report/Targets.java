@@ -110,9 +110,9 @@ final class Targets {
                 "redis-everysec", "memory-w3", SMALL_RECORDS));
         all.add(new Target("Memory", "ferrite-r0", "memory-w3", "rss_per_record", allOps, Comparison.BELOW, 1.0,
                 "hazelcast", "memory-w3", SMALL_RECORDS));
-        all.add(new Target("Recovery", "ferrite-r2", "recovery", "mb_per_s", allOps, Comparison.AT_LEAST, 3.0,
+        all.add(new Target("Recovery", "ferrite-r1", "recovery", "mb_per_s", allOps, Comparison.AT_LEAST, 3.0,
                 "redis-everysec", "recovery-rdb", SIZES_MEASURED));
-        all.add(new Target("Recovery", "ferrite-r2", "recovery", "mb_per_s", allOps, Comparison.ABOVE, 1.0,
+        all.add(new Target("Recovery", "ferrite-r1", "recovery", "mb_per_s", allOps, Comparison.ABOVE, 1.0,
                 "hazelcast", "recovery", SIZES_MEASURED));
         return List.copyOf(all);
     }

@@ -86,7 +86,7 @@ class HazelcastPeerTest {
                 assertThat(db.insert(TABLE, key(i), record(i, "v1"))).isEqualTo(Status.OK);
             }
 
-            MemberLoss loss = peer.killOneMember(keys, RECORD_BYTES);
+            MemberLoss loss = peer.killOneMember(keys);
             PROGRESS.println("hazelcast member loss: " + loss);
             assertThat(loss.lostKeys()).isZero();
             assertThat(loss.victimEntries()).isPositive();
