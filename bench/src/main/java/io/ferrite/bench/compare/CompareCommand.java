@@ -36,8 +36,9 @@ import site.ycsb.Status;
  * {@code ./ferrite bench compare}: Ferrite against Redis and Hazelcast in one run on this
  * machine. Every system is started fresh as real processes and pinned to the server cores;
  * YCSB's own client runs on the client cores with the same threads and operation counts for
- * every system. Phases per system and record size: the load, YCSB workloads, memory after the
- * load and after FAST'14's W3 update pattern, and a crash/restart. Writes JSON rows and a
+ * every system. Phases per system and record size: the load, YCSB workloads (after one
+ * unmeasured warm-up run of workload A on the first size), memory after the load and after
+ * FAST'14's W3 update pattern, and a crash/restart. Writes JSON rows and a
  * Markdown report with charts.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
@@ -211,6 +212,10 @@ public final class CompareCommand implements Callable<Integer> {
             ycsb(peer, settings, "load", recordBytes, out);
             if (memory) {
                 memoryRows(peer, "memory-load", recordBytes, empty, settings.records(), out);
+            }
+            if (i == 0) {
+                // Unmeasured: the JVM systems' compilers warm up here, not in the first measured workload.
+                YcsbRun.run(settings, peer, "A", "warm-up", recordBytes, out);
             }
             for (String workload : workloadsOf(system)) {
                 ycsb(peer, settings, workload, recordBytes, out);
@@ -409,6 +414,9 @@ public final class CompareCommand implements Callable<Integer> {
                         + " taskset to CPU " + servers + " once started; the YCSB client JVM to CPU " + clients
                         + "; this driver (starting systems, W3, the reads after a crash) unpinned";
         Map<String, String> notes = new LinkedHashMap<>();
+        notes.put("warm-up", "one unmeasured run of workload A on the first record size, after its load, on every"
+                + " system; throughput is YCSB's own figure (operations over the run, its client's connection"
+                + " set-up included)");
         notes.put("memory-load", "resident set growth over the empty system's, per record, right after the load;"
                 + " data = Redis used_memory, Hazelcast heap used after a GC on every member (primary and backup"
                 + " copies), Ferrite log memory held plus its hash table");

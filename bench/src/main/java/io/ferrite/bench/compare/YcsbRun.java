@@ -91,6 +91,12 @@ public final class YcsbRun {
      */
     public static Result run(Settings s, PeerSystem peer, String phase, int recordBytes, PrintStream progress)
             throws IOException, InterruptedException {
+        return run(s, peer, phase, phase, recordBytes, progress);
+    }
+
+    /** As {@link #run(Settings, PeerSystem, String, int, PrintStream)}, named {@code label} in progress and logs. */
+    public static Result run(Settings s, PeerSystem peer, String phase, String label, int recordBytes,
+                             PrintStream progress) throws IOException, InterruptedException {
         Map<String, String> properties = baseProperties(s, recordBytes);
         boolean load = phase.equals("load");
         if (!load) {
@@ -110,12 +116,12 @@ public final class YcsbRun {
             command.add("-p");
             command.add(k + "=" + v);
         });
-        Path log = s.logDir().resolve(peer.name() + "-" + recordBytes + "-" + phase + ".log");
+        Path log = s.logDir().resolve(peer.name() + "-" + recordBytes + "-" + label + ".log");
         Process process = new ProcessBuilder(Procs.pinnedCommand(s.clientCpus(), command))
                 .redirectError(ProcessBuilder.Redirect.PIPE).start();
         process.getOutputStream().close();
         long total = load ? s.records() : s.operations();
-        String what = String.format("compare: %-14s %-10s %4d B", peer.name(), phase, recordBytes);
+        String what = String.format("compare: %-14s %-10s %4d B", peer.name(), label, recordBytes);
         List<String> tail = new ArrayList<>();
         Thread status = Thread.ofVirtual().start(() -> relayStatus(process, what, total, progress, tail));
         List<String> out;
