@@ -69,7 +69,7 @@ public final class CompareCommand implements Callable<Integer> {
     static final int W3_AFTER_BYTES = 130;
     private static final long SEED = 0x5EED_C0A1L;
 
-    @Option(names = "--quick", description = "10,000 records and operations per run (under 8 minutes in all).")
+    @Option(names = "--quick", description = "8,000 records and operations per run (under 8 minutes in all).")
     private boolean quick;
 
     @Option(names = "--smoke", description = "A few hundred records and operations: checks that every phase works"
@@ -77,7 +77,7 @@ public final class CompareCommand implements Callable<Integer> {
     private boolean smoke;
 
     @Option(names = "--records", paramLabel = "N", description = "Records loaded per record size (default 500,000;"
-            + " 10,000 with --quick).")
+            + " 8,000 with --quick).")
     private Long records;
 
     @Option(names = "--operations", paramLabel = "N", description = "Operations per workload run (default: --records).")
@@ -124,7 +124,7 @@ public final class CompareCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintStream out = System.err;
         long startNs = System.nanoTime();
-        long n = records != null ? records : smoke ? 300 : quick ? 10_000 : 500_000;
+        long n = records != null ? records : smoke ? 300 : quick ? 8_000 : 500_000;
         long ops = operations != null ? operations : n;
         List<String> run = systems == null ? SYSTEMS : systems;
         for (String s : run) {
