@@ -423,7 +423,9 @@ public final class CompareCommand implements Callable<Integer> {
         notes.put("memory-w3", "FAST'14 W3 after the workloads: 90 % of the 100-byte records deleted at random and"
                 + " written again with one 130-byte field");
         notes.put("recovery", "MB = records the lost process held (entries × key and encoded record bytes);"
-                + " service = kill -9 until every one of its keys serves again");
+                + " service = from the kill -9 (Redis: from the restart's exec) until they serve again: Redis"
+                + " answers PING with every key loaded, Hazelcast reads every key back, Ferrite has every tablet"
+                + " NORMAL on a live master and a read served (every key is read back afterwards: lost_keys)");
         ReportInfo info = ReportInfo.onThisMachine(commandLine(), Instant.ofEpochMilli(
                         ManagementFactory.getRuntimeMXBean().getStartTime()),
                 Duration.ofNanos(System.nanoTime() - startNs), descriptions,
