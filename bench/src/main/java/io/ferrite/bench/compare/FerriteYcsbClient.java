@@ -7,16 +7,10 @@ import io.ferrite.client.ObjectValue;
 import io.ferrite.client.Table;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.Vector;
 import java.util.concurrent.ConcurrentHashMap;
-import site.ycsb.ByteIterator;
-import site.ycsb.DB;
 import site.ycsb.DBException;
-import site.ycsb.Status;
 
 /**
  * The YCSB binding of Ferrite, over the Java SDK. YCSB makes one instance per client thread;
@@ -26,7 +20,7 @@ import site.ycsb.Status;
  * how long a call spins before it parks (default 0: YCSB runs more threads than the client has
  * cores, and a spinning thread takes the core from the one whose reply just came).
  */
-public final class FerriteYcsbClient extends DB {
+public final class FerriteYcsbClient extends BlobRecordDb {
     /** The property naming the cluster's coordinators. */
     public static final String ADDRESS = "ferrite.address";
     /** The property bounding a synchronous call's spin, in microseconds. */
@@ -36,7 +30,6 @@ public final class FerriteYcsbClient extends DB {
     private static FerriteClient shared;
     private static int users;
     private static final Map<String, Table> TABLES = new ConcurrentHashMap<>();
-    private static volatile boolean errorPrinted;
 
     private FerriteClient client;
 
@@ -91,54 +84,23 @@ public final class FerriteYcsbClient extends DB {
     }
 
     @Override
-    public Status read(String table, String key, Set<String> fields, Map<String, ByteIterator> result) {
-        try {
-            Optional<ObjectValue> value = table(table).read(key.getBytes(StandardCharsets.UTF_8));
-            if (value.isEmpty()) {
-                return Status.NOT_FOUND;
-            }
-            RecordCodec.decode(value.get().value(), fields, result);
-            return Status.OK;
-        } catch (RuntimeException e) {
-            return error("read", e);
-        }
+    protected byte[] get(String table, String key) {
+        Optional<ObjectValue> value = table(table).read(key.getBytes(StandardCharsets.UTF_8));
+        return value.map(ObjectValue::value).orElse(null);
     }
 
     @Override
-    public Status scan(String table, String startkey, int recordcount, Set<String> fields,
-                       Vector<HashMap<String, ByteIterator>> result) {
-        return Status.NOT_IMPLEMENTED;
+    protected void set(String table, String key, byte[] value) {
+        table(table).write(key.getBytes(StandardCharsets.UTF_8), value);
     }
 
     @Override
-    public Status update(String table, String key, Map<String, ByteIterator> values) {
-        return insert(table, key, values);
+    protected boolean remove(String table, String key) {
+        return table(table).remove(key.getBytes(StandardCharsets.UTF_8)).isPresent();
     }
 
     @Override
-    public Status insert(String table, String key, Map<String, ByteIterator> values) {
-        try {
-            table(table).write(key.getBytes(StandardCharsets.UTF_8), RecordCodec.encode(values));
-            return Status.OK;
-        } catch (RuntimeException e) {
-            return error("write", e);
-        }
-    }
-
-    @Override
-    public Status delete(String table, String key) {
-        try {
-            return table(table).remove(key.getBytes(StandardCharsets.UTF_8)).isPresent() ? Status.OK : Status.NOT_FOUND;
-        } catch (RuntimeException e) {
-            return error("remove", e);
-        }
-    }
-
-    private static Status error(String what, RuntimeException e) {
-        if (!errorPrinted) {
-            errorPrinted = true;
-            System.err.println("ferrite binding: " + what + " failed (first error only): " + e);
-        }
-        return Status.ERROR;
+    protected String store() {
+        return "ferrite";
     }
 }

@@ -1,16 +1,8 @@
 package io.ferrite.bench.compare;
 
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.Set;
-import java.util.Vector;
 import redis.clients.jedis.Jedis;
-import redis.clients.jedis.exceptions.JedisException;
-import site.ycsb.ByteIterator;
-import site.ycsb.DB;
 import site.ycsb.DBException;
-import site.ycsb.Status;
 
 /**
  * The YCSB binding of Redis, over Jedis: one connection per YCSB thread (Redis serves one
@@ -19,13 +11,11 @@ import site.ycsb.Status;
  * key itself: the benchmark uses one table, so no prefix adds bytes the other systems do not
  * store. Properties {@code redis.host} and {@code redis.port}.
  */
-public final class RedisYcsbClient extends DB {
+public final class RedisYcsbClient extends BlobRecordDb {
     /** The property naming the server's host. */
     public static final String HOST = "redis.host";
     /** The property naming the server's port. */
     public static final String PORT = "redis.port";
-
-    private static volatile boolean errorPrinted;
 
     private Jedis jedis;
 
@@ -57,54 +47,22 @@ public final class RedisYcsbClient extends DB {
     }
 
     @Override
-    public Status read(String table, String key, Set<String> fields, Map<String, ByteIterator> result) {
-        try {
-            byte[] value = jedis.get(redisKey(table, key));
-            if (value == null) {
-                return Status.NOT_FOUND;
-            }
-            RecordCodec.decode(value, fields, result);
-            return Status.OK;
-        } catch (JedisException e) {
-            return error("GET", e);
-        }
+    protected byte[] get(String table, String key) {
+        return jedis.get(redisKey(table, key));
     }
 
     @Override
-    public Status scan(String table, String startkey, int recordcount, Set<String> fields,
-                       Vector<HashMap<String, ByteIterator>> result) {
-        return Status.NOT_IMPLEMENTED;
+    protected void set(String table, String key, byte[] value) {
+        jedis.set(redisKey(table, key), value);
     }
 
     @Override
-    public Status update(String table, String key, Map<String, ByteIterator> values) {
-        return insert(table, key, values);
+    protected boolean remove(String table, String key) {
+        return jedis.del(redisKey(table, key)) == 1;
     }
 
     @Override
-    public Status insert(String table, String key, Map<String, ByteIterator> values) {
-        try {
-            jedis.set(redisKey(table, key), RecordCodec.encode(values));
-            return Status.OK;
-        } catch (JedisException e) {
-            return error("SET", e);
-        }
-    }
-
-    @Override
-    public Status delete(String table, String key) {
-        try {
-            return jedis.del(redisKey(table, key)) == 1 ? Status.OK : Status.NOT_FOUND;
-        } catch (JedisException e) {
-            return error("DEL", e);
-        }
-    }
-
-    private static Status error(String what, JedisException e) {
-        if (!errorPrinted) {
-            errorPrinted = true;
-            System.err.println("redis binding: " + what + " failed (first error only): " + e);
-        }
-        return Status.ERROR;
+    protected String store() {
+        return "redis";
     }
 }

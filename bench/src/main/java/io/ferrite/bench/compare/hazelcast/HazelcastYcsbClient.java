@@ -2,17 +2,10 @@ package io.ferrite.bench.compare.hazelcast;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import io.ferrite.bench.compare.BlobRecordDb;
 import io.ferrite.bench.compare.RecordCodec;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.Vector;
-import java.util.concurrent.atomic.AtomicBoolean;
-import site.ycsb.ByteIterator;
-import site.ycsb.DB;
 import site.ycsb.DBException;
-import site.ycsb.Status;
 
 /**
  * The YCSB binding of Hazelcast: an {@code IMap<String, byte[]>} per YCSB table, each record one
@@ -21,7 +14,7 @@ import site.ycsb.Status;
  * {@link #init()} and closed by the last {@link #cleanup()}. Each thread still has one call in
  * flight, as with the other systems. Properties {@value #MEMBERS} and {@value #CLUSTER}.
  */
-public final class HazelcastYcsbClient extends DB {
+public final class HazelcastYcsbClient extends BlobRecordDb {
     /** The property listing the member addresses, {@code host:port,host:port}. */
     public static final String MEMBERS = "hazelcast.members";
     /** The property naming the cluster. */
@@ -30,7 +23,6 @@ public final class HazelcastYcsbClient extends DB {
     private static final Object SHARED_LOCK = new Object();
     private static HazelcastInstance sharedClient;
     private static int sharedUsers;
-    private static final AtomicBoolean ERROR_PRINTED = new AtomicBoolean();
 
     private HazelcastInstance client;
     private String mapName;
@@ -84,61 +76,24 @@ public final class HazelcastYcsbClient extends DB {
     }
 
     @Override
-    public Status read(String table, String key, Set<String> fields, Map<String, ByteIterator> result) {
-        try {
-            byte[] value = map(table).get(key);
-            if (value == null) {
-                return Status.NOT_FOUND;
-            }
-            RecordCodec.decode(value, fields, result);
-            return Status.OK;
-        } catch (RuntimeException e) {
-            return error("get", e);
-        }
+    protected byte[] get(String table, String key) {
+        return map(table).get(key);
     }
 
     @Override
-    public Status scan(String table, String startkey, int recordcount, Set<String> fields,
-                       Vector<HashMap<String, ByteIterator>> result) {
-        return Status.NOT_IMPLEMENTED;
+    protected void set(String table, String key, byte[] value) {
+        map(table).set(key, value);
     }
 
-    /** Replaces the record: the comparison runs YCSB with {@code writeallfields=true}. */
+    /** {@code IMap.delete} does not say whether the key existed: always true. */
     @Override
-    public Status update(String table, String key, Map<String, ByteIterator> values) {
-        return set("update", table, key, values);
-    }
-
-    @Override
-    public Status insert(String table, String key, Map<String, ByteIterator> values) {
-        return set("insert", table, key, values);
-    }
-
-    private Status set(String op, String table, String key, Map<String, ByteIterator> values) {
-        try {
-            map(table).set(key, RecordCodec.encode(values));
-            return Status.OK;
-        } catch (RuntimeException e) {
-            return error(op, e);
-        }
+    protected boolean remove(String table, String key) {
+        map(table).delete(key);
+        return true;
     }
 
     @Override
-    public Status delete(String table, String key) {
-        try {
-            map(table).delete(key);
-            return Status.OK;
-        } catch (RuntimeException e) {
-            return error("delete", e);
-        }
-    }
-
-    /** Counts on YCSB's error tally; prints the first error of the JVM so a run that fails says why. */
-    private static Status error(String op, RuntimeException e) {
-        if (ERROR_PRINTED.compareAndSet(false, true)) {
-            System.err.println("hazelcast " + op + " failed (first error; later ones are only counted): " + e);
-            e.printStackTrace(System.err);
-        }
-        return Status.ERROR;
+    protected String store() {
+        return "hazelcast";
     }
 }
