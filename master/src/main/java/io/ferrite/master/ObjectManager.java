@@ -13,6 +13,8 @@ import io.ferrite.master.log.LogSegment;
 import io.ferrite.master.log.MasterLog;
 import io.ferrite.master.memory.MemoryBackend;
 import io.ferrite.master.memory.SegletPool;
+import io.ferrite.master.snapshot.Snapshot;
+import io.ferrite.master.snapshot.SnapshotHistory;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.HashMap;
@@ -76,6 +78,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
     private final LogCleaner cleaner;
     private final TabletOwnership ownership;
     private final Map<Long, TableCounters> tables = new ConcurrentHashMap<>();
+    private final SnapshotHistory snapshots = new SnapshotHistory();
     private final ObjectFlyweight writerView = new ObjectFlyweight();
     private final byte[] rehashKey = new byte[ObjectFlyweight.MAX_KEY_BYTES];
     private final int maxValueBytes;
@@ -111,7 +114,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
         this.regionMemory = new SegmentMemory(pool.allSeglets(), SegletPool.SEGLET_SIZE_BYTES);
         this.ownership = context.tabletOwnership();
         this.maxValueBytes = context.maxValueBytes();
-        this.cleaner = new LogCleaner(log, hashTable, epochs, this, context);
+        this.cleaner = new LogCleaner(log, hashTable, epochs, this, snapshots, context);
         log.onLowMemory(cleaner::wake);
         log.open(this::appendHeadMetadata);
         cleaner.start();
@@ -278,8 +281,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
         }
         nextVersion = version + 1;
         long reference = log.reference(head, offset);
-        long previous = hashTable.put(hash, tableId, key, 0, key.length, reference, this);
-        indexed(tableId, head, framed, key.length + valueLength, previous);
+        putAndIndex(tableId, key, key.length, hash, reference, version, head, framed, key.length + valueLength);
         out.version = version;
         if (hashTable.resizeIfNeeded(this::rehash)) {
             epochs.reclaim();
@@ -454,6 +456,12 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
      */
     public int enumerate(long tableId, java.util.function.LongPredicate hashFilter, long afterHash, byte[] afterKey,
                          int limit, ObjectVisitor visitor) {
+        return enumerate(tableId, hashFilter, afterHash, afterKey, limit, Long.MAX_VALUE, visitor);
+    }
+
+    /** The live objects with a version below {@code versionCut} (a snapshot's live part). */
+    private int enumerate(long tableId, java.util.function.LongPredicate hashFilter, long afterHash, byte[] afterKey,
+                          int limit, long versionCut, ObjectVisitor visitor) {
         if (limit <= 0) {
             return 0;
         }
@@ -478,7 +486,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
                 bucket.clear();
                 hashTable.forEachInBucket(b, reference -> {
                     wrap(view, reference);
-                    if (view.tableId() == tableId) {
+                    if (view.tableId() == tableId && view.version() < versionCut) {
                         byte[] key = view.key();
                         long hash = KeyHash.hash(key);
                         if (hashFilter.test(hash) && (cursorKey[0] == null || compareCursor(hash, key, cursorHash[0], cursorKey[0]) > 0)) {
@@ -538,13 +546,12 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
                 }
             });
             for (byte[] key : keys) {
-                long removed = hashTable.remove(indexHash(tableId, KeyHash.hash(key)), tableId, key, 0, key.length, this);
+                long removed = unlinkForDrop(tableId, key, true);
                 if (removed == 0) {
                     continue;
                 }
                 int framed = framedLengthAt(removed);
                 wrap(writerView, removed);
-                log.segmentOf(removed).addLiveBytes(-framed);
                 liveEntryBytes -= framed;
                 liveKeyValueBytes -= writerView.keyLength() + writerView.valueLength();
             }
@@ -560,6 +567,217 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
             epochs.exit(token);
             log.unlock();
         }
+    }
+
+    /**
+     * Takes (table, key) out of the index without a tombstone (a drop) and stops counting it
+     * live in its segment, unless a snapshot still sees it ({@code keepForSnapshots}: a dropped
+     * table's snapshots outlive it). Caller holds the append lock and an epoch.
+     *
+     * @return the reference taken out, or 0
+     */
+    private long unlinkForDrop(long tableId, byte[] key, boolean keepForSnapshots) {
+        long hash = indexHash(tableId, KeyHash.hash(key));
+        boolean tracked = keepForSnapshots && snapshots.tracks(tableId);
+        if (tracked) {
+            snapshots.lockForWrite();
+        }
+        try {
+            long removed = hashTable.remove(hash, tableId, key, 0, key.length, this);
+            if (removed != 0 && !(tracked && keepDisplaced(tableId, hash, removed, nextVersion))) {
+                log.segmentOf(removed).addLiveBytes(-framedLengthAt(removed));
+            }
+            return removed;
+        } finally {
+            if (tracked) {
+                snapshots.unlockForWrite();
+            }
+        }
+    }
+
+    // ---- snapshots (master.snapshot holds them) ----
+
+    /**
+     * Takes a snapshot of the ranges of {@code tableId} given (those this master owns): a cut in
+     * the version counter, consuming one version. Copies nothing. Idempotent per snapshot id.
+     *
+     * @param out receives the head position the snapshot depends on (everything below the cut
+     *            is in the log before it): wait for it to be durable before reporting the snapshot taken
+     */
+    public Snapshot takeSnapshot(long tableId, long snapshotId, long[] rangeStarts, long[] rangeEnds, ObjectResult out) {
+        log.lock();
+        try {
+            Snapshot existing = snapshots.snapshot(tableId, snapshotId);
+            if (existing == null) {
+                existing = snapshots.register(new Snapshot(tableId, snapshotId, nextVersion++, rangeStarts, rangeEnds,
+                        context.clockSeconds().getAsLong()));
+            }
+            out.dependsOn(headPosition());
+            return existing;
+        } finally {
+            log.unlock();
+        }
+    }
+
+    /** A snapshot held here, or null. */
+    public Snapshot snapshot(long tableId, long snapshotId) {
+        return snapshots.snapshot(tableId, snapshotId);
+    }
+
+    /** Every snapshot held here. */
+    public java.util.List<Snapshot> snapshots() {
+        return snapshots.snapshots();
+    }
+
+    /**
+     * Reads an object as a snapshot sees it, into {@code out} like {@link #read}.
+     *
+     * @return OK, OBJECT_DOESNT_EXIST, SNAPSHOT_DOESNT_EXIST (not held here), UNKNOWN_TABLET (the
+     *         key's range is not in this master's part of the snapshot) or INVALID_ARGUMENT
+     */
+    public Status readSnapshot(long tableId, long snapshotId, byte[] key, ObjectResult out) {
+        if (key == null || key.length < 1 || key.length > ObjectFlyweight.MAX_KEY_BYTES) {
+            return Status.INVALID_ARGUMENT;
+        }
+        Snapshot snapshot = snapshots.snapshot(tableId, snapshotId);
+        if (snapshot == null) {
+            return Status.SNAPSHOT_DOESNT_EXIST;
+        }
+        long keyHash = KeyHash.hash(key);
+        if (!snapshot.covers(keyHash)) {
+            return Status.UNKNOWN_TABLET;
+        }
+        long hash = indexHash(tableId, keyHash);
+        long cut = snapshot.cut();
+        int token = epochs.enter();
+        snapshots.lockForRead();
+        try {
+            long reference = hashTable.lookup(hash, tableId, key, 0, key.length, this);
+            if (reference != 0) {
+                wrap(out.view, reference);
+                if (out.view.version() >= cut) {
+                    reference = 0;
+                }
+            }
+            if (reference == 0) {
+                reference = snapshots.find(tableId, hash, cut, ref -> matches(ref, tableId, key, 0, key.length));
+            }
+            out.dependsOn(LogPosition.NONE);
+            if (reference == 0) {
+                out.version = 0;
+                out.valueLength = 0;
+                return Status.OBJECT_DOESNT_EXIST;
+            }
+            ObjectFlyweight view = out.view;
+            wrap(view, reference);
+            out.version = view.version();
+            out.timestampSeconds = view.timestampSeconds();
+            byte[] buffer = out.valueBuffer(view.valueLength());
+            view.memory().copyTo(view.valueOffset(), buffer, 0, view.valueLength());
+            return Status.OK;
+        } finally {
+            snapshots.unlockForRead();
+            epochs.exit(token);
+        }
+    }
+
+    /**
+     * Visits up to {@code limit} objects a snapshot sees, in {@link #compareCursor cursor order}
+     * after the cursor (as {@link #enumerate} does for live objects).
+     *
+     * @return the number visited (fewer than {@code limit}: done), or -1 if the snapshot is not held here
+     */
+    public int enumerateSnapshot(long tableId, long snapshotId, long afterHash, byte[] afterKey, int limit,
+                                 ObjectVisitor visitor) {
+        Snapshot snapshot = snapshots.snapshot(tableId, snapshotId);
+        if (snapshot == null) {
+            return -1;
+        }
+        if (limit <= 0) {
+            return 0;
+        }
+        long cut = snapshot.cut();
+        java.util.ArrayList<Candidate> merged = new java.util.ArrayList<>();
+        // Live objects below the cut, and kept ones visible at it: disjoint (a key whose live
+        // object is below the cut has nothing kept that the cut can see).
+        enumerate(tableId, snapshot::covers, afterHash, afterKey, limit, cut, (k, v, version, ts, h) ->
+                merged.add(new Candidate(h, k, v, version, ts, LogPosition.NONE)));
+        int token = epochs.enter();
+        snapshots.lockForRead();
+        try {
+            ObjectFlyweight view = new ObjectFlyweight();
+            java.util.ArrayList<Candidate> kept = new java.util.ArrayList<>();
+            long from = afterKey == null ? 0 : HashTable.indexOrder(afterHash);
+            snapshots.forEachVisible(tableId, cut, from, entry -> {
+                wrap(view, entry.reference());
+                byte[] key = view.key();
+                long hash = KeyHash.hash(key);
+                if (snapshot.covers(hash) && (afterKey == null || compareCursor(hash, key, afterHash, afterKey) > 0)) {
+                    kept.add(new Candidate(hash, key, view.value(), view.version(), view.timestampSeconds(), LogPosition.NONE));
+                }
+                // Entries sharing an index order must all be seen before stopping.
+                return kept.size() < limit || HashTable.indexOrder(entry.hash()) == HashTable.indexOrder(kept.getLast().hash());
+            });
+            merged.addAll(kept);
+        } finally {
+            snapshots.unlockForRead();
+            epochs.exit(token);
+        }
+        merged.sort((x, y) -> compareCursor(x.hash(), x.key(), y.hash(), y.key()));
+        int visited = 0;
+        for (Candidate c : merged) {
+            if (visited == limit) {
+                break;
+            }
+            visitor.visit(c.key(), c.value(), c.version(), c.timestampSeconds(), c.hash());
+            visited++;
+        }
+        return visited;
+    }
+
+    /**
+     * Drops a snapshot held here: the objects only it kept become garbage for the cleaner.
+     *
+     * @return false if it was not held here
+     */
+    public boolean dropSnapshot(long tableId, long snapshotId) {
+        log.lock();
+        int token = epochs.enter();
+        try {
+            java.util.List<SnapshotHistory.Kept> released = snapshots.drop(tableId, snapshotId);
+            if (released == null) {
+                return false;
+            }
+            for (SnapshotHistory.Kept kept : released) {
+                LogSegment segment = log.segmentOf(kept.reference());
+                segment.addLiveBytes(-kept.framedBytes());
+                snapshots.lockForWrite();
+                try {
+                    segment.addSnapshotPins(-1);
+                } finally {
+                    snapshots.unlockForWrite();
+                }
+            }
+            return true;
+        } finally {
+            epochs.exit(token);
+            log.unlock();
+        }
+    }
+
+    /** Snapshots held here, objects they keep beyond the live ones, and those objects' framed bytes. */
+    public SnapshotStats snapshotStats() {
+        long[] kept = snapshots.keptObjectsAndBytes();
+        return new SnapshotStats(snapshots.snapshotCount(), kept[0], kept[1]);
+    }
+
+    /** For tests in this package: the snapshot history itself. */
+    SnapshotHistory snapshotHistory() {
+        return snapshots;
+    }
+
+    /** @param keptBytes framed bytes of superseded objects kept in memory for snapshots */
+    public record SnapshotStats(int snapshots, long keptObjects, long keptBytes) {
     }
 
     // ---- crash recovery (master.recovery drives these) ----
@@ -601,8 +819,7 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
                 nextVersion = version + 1;
             }
             long reference = log.reference(head, offset);
-            long previous = hashTable.put(hash, tableId, key, 0, keyLength, reference, this);
-            indexed(tableId, head, framedLength, keyValueBytes, previous);
+            putAndIndex(tableId, key, keyLength, hash, reference, version, head, framedLength, keyValueBytes);
             if (hashTable.resizeIfNeeded(this::rehash)) {
                 epochs.reclaim();
             }
@@ -658,7 +875,19 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
      * has reserved the tombstone's space.
      */
     private void unlinkWithTombstone(long hash, long tableId, byte[] key, int keyLength, long version) {
-        long removed = hashTable.remove(hash, tableId, key, 0, keyLength, this);
+        boolean kept = false;
+        long removed;
+        if (snapshots.tracks(tableId)) {
+            snapshots.lockForWrite();
+            try {
+                removed = hashTable.remove(hash, tableId, key, 0, keyLength, this);
+                kept = keepDisplaced(tableId, hash, removed, nextVersion);
+            } finally {
+                snapshots.unlockForWrite();
+            }
+        } else {
+            removed = hashTable.remove(hash, tableId, key, 0, keyLength, this);
+        }
         LogSegment holder = log.segmentOf(removed);
         int removedFramed = framedLengthAt(removed);
         wrap(writerView, removed);
@@ -671,7 +900,9 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
         int written = head.writer().position() - (int) offset;
         head.addLiveBytes(written);
         head.addTombstoneBytes(written);
-        holder.addLiveBytes(-removedFramed);
+        if (!kept) {
+            holder.addLiveBytes(-removedFramed);
+        }
         log.advanceClock(written);
         TableCounters counters = counters(tableId);
         counters.bytes -= removedFramed;
@@ -763,13 +994,12 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
             for (int i = 0; i < keys.size(); i++) {
                 byte[] key = keys.get(i);
                 long tableId = tableIds.get(i);
-                long removed = hashTable.remove(indexHash(tableId, KeyHash.hash(key)), tableId, key, 0, key.length, this);
+                long removed = unlinkForDrop(tableId, key, false);
                 if (removed == 0) {
                     continue;
                 }
                 int framed = framedLengthAt(removed);
                 wrap(writerView, removed);
-                log.segmentOf(removed).addLiveBytes(-framed);
                 liveEntryBytes -= framed;
                 liveKeyValueBytes -= writerView.keyLength() + writerView.valueLength();
                 TableCounters counters = counters(tableId);
@@ -806,8 +1036,40 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
         }
     }
 
-    /** Index and statistics after appending an object: caller holds the lock. */
-    private void indexed(long tableId, LogSegment head, int framed, long keyValueBytes, long previous) {
+    /**
+     * Publishes an appended object in the index, keeps what it displaced if a snapshot can see
+     * that, and moves the statistics. Caller holds the append lock and an epoch.
+     */
+    private void putAndIndex(long tableId, byte[] key, int keyLength, long hash, long reference, long version,
+                             LogSegment head, int framed, long keyValueBytes) {
+        if (!snapshots.tracks(tableId)) {
+            indexed(tableId, head, framed, keyValueBytes, hashTable.put(hash, tableId, key, 0, keyLength, reference, this),
+                    false);
+            return;
+        }
+        snapshots.lockForWrite();
+        try {
+            long previous = hashTable.put(hash, tableId, key, 0, keyLength, reference, this);
+            indexed(tableId, head, framed, keyValueBytes, previous, previous != 0 && keepDisplaced(tableId, hash, previous, version));
+        } finally {
+            snapshots.unlockForWrite();
+        }
+    }
+
+    /** Keeps a displaced object for the snapshots that see it; caller holds both locks. */
+    private boolean keepDisplaced(long tableId, long hash, long displaced, long supersededAt) {
+        wrap(writerView, displaced);
+        return snapshots.keep(tableId, hash, displaced, writerView.version(), supersededAt, framedLengthAt(displaced),
+                log.segmentOf(displaced));
+    }
+
+    /**
+     * Index and statistics after appending an object: caller holds the lock.
+     *
+     * @param previousKept a snapshot keeps the displaced object, so its segment still counts it live
+     */
+    private void indexed(long tableId, LogSegment head, int framed, long keyValueBytes, long previous,
+                         boolean previousKept) {
         head.addLiveBytes(framed);
         log.advanceClock(framed);
         TableCounters counters = counters(tableId);
@@ -817,7 +1079,9 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
             int previousFramed = framedLengthAt(previous);
             wrap(writerView, previous);
             keyValueDelta -= writerView.keyLength() + writerView.valueLength();
-            log.segmentOf(previous).addLiveBytes(-previousFramed);
+            if (!previousKept) {
+                log.segmentOf(previous).addLiveBytes(-previousFramed);
+            }
             liveDelta -= previousFramed;
             counters.bytes += framed - previousFramed;
         } else {

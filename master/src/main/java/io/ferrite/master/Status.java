@@ -16,5 +16,7 @@ public enum Status {
     /** The request breaks a limit (key or value size). Nothing was written. */
     INVALID_ARGUMENT,
     /** An increment found a value that is not an 8-byte number. Nothing was written. */
-    NOT_A_NUMBER
+    NOT_A_NUMBER,
+    /** No snapshot with that id of that table is held here. */
+    SNAPSHOT_DOESNT_EXIST
 }

@@ -153,7 +153,7 @@ public final class CleaningBalancer {
                                     boolean reduceCount, boolean forTombstones) {
         List<Scored> scored = new ArrayList<>(closed.size());
         for (LogSegment segment : closed) {
-            if (segment.isBeingCleaned() || segment.lengthBytes() == 0) {
+            if (segment.isBeingCleaned() || segment.lengthBytes() == 0 || segment.snapshotPins() > 0) {
                 continue;
             }
             double capacity = byReplica ? segment.replicaLengthBytes()

@@ -14,6 +14,7 @@ import io.ferrite.master.epoch.EpochManager;
 import io.ferrite.master.hashtable.HashTable;
 import io.ferrite.master.log.LogSegment;
 import io.ferrite.master.log.MasterLog;
+import io.ferrite.master.snapshot.SnapshotHistory;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -42,6 +43,12 @@ import org.slf4j.LoggerFactory;
  * An object is live when the hash table still points at it. The cleaner copies it, then swings
  * the hash table slot with a compare-and-set; if a writer replaced the object meanwhile, the
  * copy is simply dead. Each pass claims its segments so several cleaner threads never share one.
+ *
+ * <p><b>Snapshots.</b> An object a snapshot keeps ({@link SnapshotHistory}) is live too, but
+ * only compaction moves it: compaction keeps the segment id, so the tombstone that may name
+ * that segment stays valid. A segment holding kept objects ({@link LogSegment#snapshotPins()})
+ * is never a source of combined cleaning, and a combined pass whose source was pinned while it
+ * ran keeps all its sources (as a pass without memory for its new head does).
  */
 public final class LogCleaner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LogCleaner.class);
@@ -54,6 +61,7 @@ public final class LogCleaner implements AutoCloseable {
     private final HashTable hashTable;
     private final EpochManager epochs;
     private final ObjectManager objects;
+    private final SnapshotHistory snapshots;
     private final CleaningBalancer balancer;
     private final int threadCount;
     private final List<Thread> threads = new ArrayList<>();
@@ -73,8 +81,9 @@ public final class LogCleaner implements AutoCloseable {
     private final AtomicLong passesAborted = new AtomicLong();
 
     public LogCleaner(MasterLog log, HashTable hashTable, EpochManager epochs, ObjectManager objects,
-                      EngineContext context) {
+                      SnapshotHistory snapshots, EngineContext context) {
         this.log = log;
+        this.snapshots = snapshots;
         this.hashTable = hashTable;
         this.epochs = epochs;
         this.objects = objects;
@@ -316,7 +325,8 @@ public final class LogCleaner implements AutoCloseable {
                 int keyLength = object.keyLength();
                 object.memory().copyTo(object.keyOffset(), worker.key, 0, keyLength);
                 long hash = ObjectManager.indexHash(object.tableId(), KeyHash.hash(worker.key, 0, keyLength));
-                if (!hashTable.contains(hash, reference)) {
+                boolean indexed = hashTable.contains(hash, reference);
+                if (!indexed && !(compaction && snapshots.keeps(reference))) {
                     continue;
                 }
                 LogSegment target = append(worker, source, iterator, targets, compaction);
@@ -326,8 +336,10 @@ public final class LogCleaner implements AutoCloseable {
                 long newReference = log.reference(target, worker.lastOffset);
                 int framed = iterator.framedLength();
                 target.addLiveBytes(framed);
-                if (hashTable.relocateWhileHeld(hash, reference, newReference)) {
+                if (indexed && hashTable.relocateWhileHeld(hash, reference, newReference)) {
                     source.addLiveBytes(-framed); // matters if this source is not finished
+                } else if (compaction && keptByHistory(reference, newReference, source, target)) {
+                    source.addLiveBytes(-framed);
                 } else {
                     target.addLiveBytes(-framed);
                 }
@@ -356,6 +368,17 @@ public final class LogCleaner implements AutoCloseable {
             throw new IllegalStateException("in-memory segment failed to iterate: " + iterator.corruption());
         }
         return true;
+    }
+
+    /**
+     * Compaction copied an object the hash table no longer points at: if a snapshot keeps it
+     * (kept before this pass, or displaced by a writer during the copy), the history now reads
+     * the copy. The history's write lock, which a writer holds from displacing an object until
+     * it is kept, waits that writer out. (Not the append lock: a writer holding it may be
+     * waiting to grow the hash table, which this pass keeps from growing.)
+     */
+    private boolean keptByHistory(long reference, long newReference, LogSegment source, LogSegment target) {
+        return snapshots.relocate(reference, newReference, source, target);
     }
 
     /** Appends the iterator's current entry to a target; returns it, or null when out of memory. */

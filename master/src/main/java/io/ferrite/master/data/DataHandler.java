@@ -383,6 +383,7 @@ public final class DataHandler {
             case UNKNOWN_TABLET -> notOwned(tableId, key);
             case RETRY -> "memory is full until the cleaner frees some; nothing was written";
             case NOT_A_NUMBER -> "the object's value is not an 8-byte number";
+            case SNAPSHOT_DOESNT_EXIST -> "no such snapshot of this table";
             case INVALID_ARGUMENT -> "the request breaks a limit";
             default -> null;
         };

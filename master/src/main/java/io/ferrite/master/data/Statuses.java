@@ -19,6 +19,7 @@ final class Statuses {
             case RETRY -> Status.RETRY;
             case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
             case NOT_A_NUMBER -> Status.NOT_A_NUMBER;
+            case SNAPSHOT_DOESNT_EXIST -> Status.SNAPSHOT_DOESNT_EXIST;
         };
     }
 

@@ -35,6 +35,8 @@ public final class LogSegment {
     private volatile long ageStamp;
     private volatile int replicaLengthBytes;
     private volatile long tombstoneBytes;
+    /** Superseded objects in this segment that a snapshot still reads (changed under the snapshot lock). */
+    private volatile int snapshotPins;
     int floor;
     /** Cleaner output (a survivor or a compaction target); set before any entry in it is published. */
     boolean holdsCopies;
@@ -146,6 +148,21 @@ public final class LogSegment {
     /** Sets the age stamp (a survivor takes the weighted age of what it received). */
     public void ageStamp(long stamp) {
         ageStamp = stamp;
+    }
+
+    /**
+     * Objects in this segment that a snapshot still needs although the hash table no longer
+     * points at them. A pinned segment may be compacted (same id, so tombstones naming it stay
+     * valid) but never freed by combined cleaning.
+     */
+    public int snapshotPins() {
+        return snapshotPins;
+    }
+
+    /** Changed only under the snapshot history's write lock. */
+    @SuppressWarnings("NonAtomicOperationOnVolatileField")
+    public void addSnapshotPins(int delta) {
+        snapshotPins += delta;
     }
 
     /** Claims the segment for one cleaner; false if another has it. */

@@ -392,7 +392,8 @@ public final class MasterLog {
      * head records the new digest, and the sources' seglets are freed once no running
      * operation can still read them.
      *
-     * @return false if there was no memory for the new head (nothing changed)
+     * @return false if there was no memory for the new head, or a snapshot pinned a source
+     *         meanwhile (survivors joined; no source left)
      */
     public boolean commitCleaning(List<LogSegment> survivors, List<LogSegment> sources) {
         appendLock.lock();
@@ -402,6 +403,14 @@ public final class MasterLog {
                 replication.segmentOpened(survivor.id());
                 replication.segmentClosed(survivor.id(), survivor.writer().certificate());
                 segments.put(survivor.id(), survivor);
+            }
+            // A snapshot kept an object of a source during the pass (keeping happens under this
+            // lock; compaction moves pins only between segments no combined pass holds): every
+            // source stays, since a tombstone naming one may have been dropped.
+            for (LogSegment source : sources) {
+                if (source.snapshotPins() > 0) {
+                    return false;
+                }
             }
             for (LogSegment source : sources) {
                 segments.remove(source.id());
