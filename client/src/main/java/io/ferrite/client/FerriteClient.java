@@ -194,6 +194,65 @@ public final class FerriteClient implements AutoCloseable {
     }
 
     /**
+     * The snapshots of a table, oldest first.
+     *
+     * @param table the table's name
+     * @return its snapshots
+     * @throws TableNotFoundException if there is no such table (a dropped table's snapshots are
+     *                                listed by {@link #snapshots(long)})
+     */
+    public List<TableSnapshot> snapshots(String table) {
+        return listSnapshots(table, 0);
+    }
+
+    /**
+     * The snapshots of a table by id (also after the table was dropped), oldest first.
+     *
+     * @param tableId the table's id
+     * @return its snapshots
+     */
+    public List<TableSnapshot> snapshots(long tableId) {
+        return listSnapshots("", tableId);
+    }
+
+    private List<TableSnapshot> listSnapshots(String table, long tableId) {
+        var response = Failures.await(runtime.coordinator().listSnapshots(table, tableId));
+        if (response.getStatus() == Status.TABLE_DOESNT_EXIST) {
+            throw new TableNotFoundException(response.getMessage());
+        }
+        if (response.getStatus() != Status.OK) {
+            throw new FerriteException("snapshots(" + table + "): " + response.getStatus() + " " + response.getMessage());
+        }
+        List<TableSnapshot> snapshots = new ArrayList<>();
+        for (var info : response.getSnapshotsList()) {
+            snapshots.add(new TableSnapshot(runtime, info));
+        }
+        return snapshots;
+    }
+
+    /**
+     * Drops a snapshot.
+     *
+     * @param tableId    the table's id
+     * @param snapshotId the snapshot's id
+     * @throws SnapshotNotFoundException if there is no such snapshot
+     */
+    public void dropSnapshot(long tableId, long snapshotId) {
+        dropSnapshot(runtime, tableId, snapshotId);
+    }
+
+    static void dropSnapshot(ClientRuntime runtime, long tableId, long snapshotId) {
+        var response = Failures.await(runtime.coordinator().dropSnapshot(tableId, snapshotId));
+        if (response.getStatus() == Status.SNAPSHOT_DOESNT_EXIST) {
+            throw new SnapshotNotFoundException(response.getMessage());
+        }
+        if (response.getStatus() != Status.OK) {
+            throw new FerriteException("dropSnapshot(" + snapshotId + "): " + response.getStatus() + " "
+                    + response.getMessage());
+        }
+    }
+
+    /**
      * A handle on a table; fetches its tablet map the first time (cached afterwards).
      *
      * @param name the table's name

@@ -602,6 +602,35 @@ public final class Table {
         return multiRemoveAsync(items);
     }
 
+    // ---------------------------------------------------------------- snapshots
+
+    /**
+     * Takes a point-in-time snapshot of the table without copying its data (see
+     * {@link TableSnapshot}). Every write acknowledged before this call is in it; none made
+     * after it returns is.
+     *
+     * @return the snapshot
+     * @throws FerriteException if it could not be taken (a tablet being recovered, a master
+     *                          unreachable) before the client's timeout
+     */
+    public TableSnapshot snapshot() {
+        return Failures.await(snapshotAsync());
+    }
+
+    /**
+     * Takes a snapshot asynchronously.
+     *
+     * @return the snapshot
+     */
+    public CompletableFuture<TableSnapshot> snapshotAsync() {
+        String name = name();
+        return runtime.coordinator().createSnapshot(name).thenApply(r -> switch (r.getStatus()) {
+            case OK -> new TableSnapshot(runtime, r.getSnapshot());
+            case TABLE_DOESNT_EXIST -> throw new TableNotFoundException("snapshot of " + name + ": " + r.getMessage());
+            default -> throw new FerriteException("snapshot of " + name + ": " + r.getStatus() + " " + r.getMessage());
+        });
+    }
+
     // ---------------------------------------------------------------- enumeration
 
     /**

@@ -167,7 +167,9 @@ public final class Coordinator implements AutoCloseable {
         forwarder = new LeaderForwarder(leadership, Duration.ofMillis(context.forwardTimeoutMs()));
 
         CoordinatorServiceImpl service = new CoordinatorServiceImpl(context.cluster(), view, store, tableManager,
-                leadership, forwarder, Duration.ofMillis(context.cacheWaitMs()), failureDetector);
+                leadership, forwarder, Duration.ofMillis(context.cacheWaitMs()), failureDetector,
+                new io.ferrite.coordinator.snapshot.SnapshotManager(client, paths, view, masterClients,
+                        System::currentTimeMillis));
         rpcExecutor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ferrite-coordinator-rpc-", 0).factory());
         serverBoss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ferrite-coordinator-accept", true),
                 NioIoHandler.newFactory());

@@ -609,8 +609,10 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
         try {
             Snapshot existing = snapshots.snapshot(tableId, snapshotId);
             if (existing == null) {
+                TableCounters counters = tables.get(tableId);
                 existing = snapshots.register(new Snapshot(tableId, snapshotId, nextVersion++, rangeStarts, rangeEnds,
-                        context.clockSeconds().getAsLong()));
+                        context.clockSeconds().getAsLong(), counters == null ? 0 : counters.objects,
+                        counters == null ? 0 : counters.bytes));
             }
             out.dependsOn(headPosition());
             return existing;

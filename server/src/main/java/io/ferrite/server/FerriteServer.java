@@ -189,7 +189,7 @@ public final class FerriteServer implements AutoCloseable {
                 replication.manager().map(FerriteServer::durability).orElse(null));
         opMetrics.durabilityWaiters(data.durabilityGate());
         ControlServiceImpl control = new ControlServiceImpl(engine, tablets, lease, epochFence, this::stats, errors,
-                Clock.systemUTC(), new BackupReplicaReads(replication.store().orElse(null)));
+                Clock.systemUTC(), new BackupReplicaReads(replication.store().orElse(null)), data.durabilityGate());
         NettyServerBuilder builder = NettyServerBuilder
                 .forAddress(new InetSocketAddress(context.listenHost(), context.listenPort()))
                 .maxInboundMessageSize(ServerContext.MAX_INBOUND_MESSAGE_BYTES)

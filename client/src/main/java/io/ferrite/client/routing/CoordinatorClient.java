@@ -148,6 +148,45 @@ public final class CoordinatorClient {
                 (stub, q, o) -> stub.clusterStatus(q, o), r -> null);
     }
 
+    /**
+     * Takes a snapshot of a table.
+     *
+     * @param table table name
+     * @return the final answer (OK, TABLE_DOESNT_EXIST, INVALID_ARGUMENT; RETRY if still refused at the deadline)
+     */
+    public CompletableFuture<io.ferrite.proto.v1.CreateSnapshotResponse> createSnapshot(String table) {
+        var request = io.ferrite.proto.v1.CreateSnapshotRequest.newBuilder().setTableName(table).build();
+        return call("createSnapshot(" + table + ")", request, (stub, q, o) -> stub.createSnapshot(q, o),
+                r -> redirect(r.getStatus(), r.getLeader()));
+    }
+
+    /**
+     * Lists a table's snapshots.
+     *
+     * @param table   table name (used when {@code tableId} is 0)
+     * @param tableId table id, or 0
+     * @return the answer (OK or TABLE_DOESNT_EXIST)
+     */
+    public CompletableFuture<io.ferrite.proto.v1.ListSnapshotsResponse> listSnapshots(String table, long tableId) {
+        var request = io.ferrite.proto.v1.ListSnapshotsRequest.newBuilder().setTableName(table).setTableId(tableId)
+                .build();
+        return call("listSnapshots(" + table + ")", request, (stub, q, o) -> stub.listSnapshots(q, o), r -> null);
+    }
+
+    /**
+     * Drops a snapshot.
+     *
+     * @param tableId    the table's id
+     * @param snapshotId the snapshot's id
+     * @return the final answer (OK, SNAPSHOT_DOESNT_EXIST)
+     */
+    public CompletableFuture<io.ferrite.proto.v1.DropTableSnapshotResponse> dropSnapshot(long tableId, long snapshotId) {
+        var request = io.ferrite.proto.v1.DropTableSnapshotRequest.newBuilder().setTableId(tableId)
+                .setSnapshotId(snapshotId).build();
+        return call("dropSnapshot(" + snapshotId + ")", request, (stub, q, o) -> stub.dropSnapshot(q, o),
+                r -> redirect(r.getStatus(), r.getLeader()));
+    }
+
     /** Null for a final answer, the leader (or "" if unknown) to go elsewhere. */
     private static String redirect(Status status, String leader) {
         return switch (status) {

@@ -61,10 +61,13 @@ public final class CoordinatorServiceImpl extends CoordinatorServiceGrpc.Coordin
     private final LeaderForwarder forwarder;
     private final Duration cacheWait;
     private final HeartbeatEndpoint heartbeats;
+    private final io.ferrite.coordinator.snapshot.SnapshotManager snapshots;
 
     public CoordinatorServiceImpl(String cluster, ClusterView view, TableStore store, TableManager tables,
-            Leadership leadership, LeaderForwarder forwarder, Duration cacheWait, HeartbeatEndpoint heartbeats) {
+            Leadership leadership, LeaderForwarder forwarder, Duration cacheWait, HeartbeatEndpoint heartbeats,
+            io.ferrite.coordinator.snapshot.SnapshotManager snapshots) {
         this.heartbeats = heartbeats;
+        this.snapshots = snapshots;
         this.cluster = cluster;
         this.view = view;
         this.store = store;
@@ -119,6 +122,41 @@ public final class CoordinatorServiceImpl extends CoordinatorServiceGrpc.Coordin
                 awaitCache(() -> view.table(request.getName()).isEmpty());
             }
             return response;
+        });
+    }
+
+    @Override
+    public void createSnapshot(io.ferrite.proto.v1.CreateSnapshotRequest request,
+                               StreamObserver<io.ferrite.proto.v1.CreateSnapshotResponse> responses) {
+        answer("CreateSnapshot", responses, () -> {
+            String problem = TableNames.problem(request.getTableName());
+            if (problem != null) {
+                return io.ferrite.proto.v1.CreateSnapshotResponse.newBuilder().setStatus(Status.INVALID_ARGUMENT)
+                        .setMessage(problem).build();
+            }
+            return leadership.isLeader() ? snapshots.create(request.getTableName())
+                    : io.ferrite.proto.v1.CreateSnapshotResponse.newBuilder().setStatus(Status.NOT_LEADER)
+                            .setMessage("not the leader").setLeader(leadership.leaderAddress().orElse("")).build();
+        });
+    }
+
+    @Override
+    public void listSnapshots(io.ferrite.proto.v1.ListSnapshotsRequest request,
+                              StreamObserver<io.ferrite.proto.v1.ListSnapshotsResponse> responses) {
+        answer("ListSnapshots", responses, () -> snapshots.list(request.getTableName(), request.getTableId()));
+    }
+
+    @Override
+    public void dropSnapshot(io.ferrite.proto.v1.DropTableSnapshotRequest request,
+                             StreamObserver<io.ferrite.proto.v1.DropTableSnapshotResponse> responses) {
+        answer("DropSnapshot", responses, () -> {
+            if (request.getTableId() == 0 || request.getSnapshotId() == 0) {
+                return io.ferrite.proto.v1.DropTableSnapshotResponse.newBuilder().setStatus(Status.INVALID_ARGUMENT)
+                        .setMessage("table_id and snapshot_id are required").build();
+            }
+            return leadership.isLeader() ? snapshots.drop(request.getTableId(), request.getSnapshotId())
+                    : io.ferrite.proto.v1.DropTableSnapshotResponse.newBuilder().setStatus(Status.NOT_LEADER)
+                            .setMessage("not the leader").setLeader(leadership.leaderAddress().orElse("")).build();
         });
     }
 

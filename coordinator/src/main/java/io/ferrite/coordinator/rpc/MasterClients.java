@@ -78,6 +78,36 @@ public final class MasterClients implements MasterControl, Prober {
         return result;
     }
 
+    @Override
+    public CompletableFuture<io.ferrite.proto.v1.TakeSnapshotResponse> takeSnapshot(String address,
+            io.ferrite.proto.v1.TakeSnapshotRequest request) {
+        CompletableFuture<io.ferrite.proto.v1.TakeSnapshotResponse> result = new CompletableFuture<>();
+        var fenced = request.toBuilder().setCoordinatorEpoch(epoch.getAsLong()).build();
+        Context.ROOT.run(() -> {
+            try {
+                stub(address).takeSnapshot(fenced, observer(result));
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
+    @Override
+    public CompletableFuture<io.ferrite.proto.v1.DropSnapshotResponse> dropSnapshot(String address,
+            io.ferrite.proto.v1.DropSnapshotRequest request) {
+        CompletableFuture<io.ferrite.proto.v1.DropSnapshotResponse> result = new CompletableFuture<>();
+        var fenced = request.toBuilder().setCoordinatorEpoch(epoch.getAsLong()).build();
+        Context.ROOT.run(() -> {
+            try {
+                stub(address).dropSnapshot(fenced, observer(result));
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
     /**
      * A probe: {@code ControlService.Ping} with its own deadline, on a channel whose reconnection
      * backoff is reset first (a channel still backing off from an earlier failure would fail the

@@ -16,6 +16,12 @@ public interface MasterControl extends AutoCloseable {
 
     CompletableFuture<DropTableDataResponse> dropTableData(String address, DropTableDataRequest request);
 
+    CompletableFuture<io.ferrite.proto.v1.TakeSnapshotResponse> takeSnapshot(String address,
+            io.ferrite.proto.v1.TakeSnapshotRequest request);
+
+    CompletableFuture<io.ferrite.proto.v1.DropSnapshotResponse> dropSnapshot(String address,
+            io.ferrite.proto.v1.DropSnapshotRequest request);
+
     @Override
     void close();
 }

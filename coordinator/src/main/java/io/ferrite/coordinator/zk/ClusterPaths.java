@@ -20,6 +20,7 @@ import java.util.List;
  *   tables/&lt;name&gt;/&lt;nnnnnn&gt;          Tablet         one tablet (owner address left empty)
  *   creating/&lt;name&gt;/&lt;nnnnnn&gt;        UInt64Value    tablet whose owner has not yet confirmed TakeTablets
  *   dropping/&lt;table id&gt;/&lt;server&gt;    TableInfo      owner that has not yet confirmed DropTableData
+ *   snapshots/&lt;table id&gt;/&lt;snapshot id&gt; SnapshotInfo  one table snapshot: its tablets, holders, cuts
  *   coordinators/&lt;host:port&gt;        (ephemeral)    a running coordinator (data: host:port)
  *   leader/...                      Curator LeaderLatch (participant id = host:port)
  * </pre>
@@ -44,6 +45,7 @@ public final class ClusterPaths {
     public static final String COORDINATORS = "coordinators";
     public static final String LEADER = "leader";
     public static final String RECOVERIES = "recoveries";
+    public static final String SNAPSHOTS = "snapshots";
 
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
@@ -179,6 +181,15 @@ public final class ClusterPaths {
     /** The record of a crashed master's recovery in progress. */
     public String recovery(long serverId) {
         return path(RECOVERIES) + "/" + serverNode(serverId);
+    }
+
+    public String snapshots(long tableId) {
+        return path(SNAPSHOTS) + "/" + Long.toUnsignedString(tableId);
+    }
+
+    /** A snapshot's node: its id zero-padded to 20 digits, so names sort by id. */
+    public String snapshot(long tableId, long snapshotId) {
+        return snapshots(tableId) + "/" + String.format("%020d", snapshotId);
     }
 
     public String coordinators() {

@@ -162,7 +162,11 @@ public final class DataHandler {
             return ReadResponse.newBuilder().setStatus(no.status()).setMessage(no.message()).build();
         }
         byte[] key = request.getKey().toByteArray();
-        Status status = fenced(Statuses.toProto(engine.read(request.getTableId(), key, result)));
+        // A snapshot is immutable: its reads need no lease and wait for nothing (its cut was
+        // durable before it was reported taken).
+        Status status = request.getSnapshotId() != 0
+                ? Statuses.toProto(engine.readSnapshot(request.getTableId(), request.getSnapshotId(), key, result))
+                : fenced(Statuses.toProto(engine.read(request.getTableId(), key, result)));
         metrics.count(op, status);
         ReadResponse.Builder response = ReadResponse.newBuilder().setStatus(status);
         if (status == Status.OK) {
@@ -171,6 +175,9 @@ public final class DataHandler {
                     .setTimestampSeconds(result.timestampSeconds());
         } else if (status == Status.UNKNOWN_TABLET || status == Status.RETRY) {
             response.setMessage(messageFor(status, request.getTableId(), key));
+        } else if (status == Status.SNAPSHOT_DOESNT_EXIST) {
+            response.setMessage("this server holds no snapshot " + request.getSnapshotId() + " of table "
+                    + request.getTableId());
         }
         return response.build();
     }

@@ -38,6 +38,8 @@ final class EnumerateCall implements Runnable {
     private final DurabilityGate gate;
     private final ServerCallStreamObserver<EnumerateResponse> out;
     private final long tableId;
+    /** Non-zero: enumerate this snapshot's part held here (no lease, no durability wait). */
+    private final long snapshotId;
     private final int batchObjects;
     private final BatchVisitor visitor = new BatchVisitor();
     private EnumerateCursor cursor;
@@ -55,6 +57,7 @@ final class EnumerateCall implements Runnable {
         this.errors = errors;
         this.out = out;
         this.tableId = request.getTableId();
+        this.snapshotId = request.getSnapshotId();
         int asked = request.getBatchObjects();
         this.batchObjects = asked == 0 ? Limits.DEFAULT_ENUMERATE_BATCH_OBJECTS
                 : Math.min(asked, Limits.MAX_ENUMERATE_BATCH_OBJECTS);
@@ -105,6 +108,17 @@ final class EnumerateCall implements Runnable {
 
     private void sendBatch() {
         long start = System.nanoTime();
+        if (snapshotId != 0) {
+            visitor.reset();
+            Boolean done = fillFromSnapshot();
+            if (done == null) {
+                metrics.count(Op.ENUMERATE, Status.SNAPSHOT_DOESNT_EXIST);
+                end(Status.SNAPSHOT_DOESNT_EXIST, "this server holds no snapshot " + snapshotId + " of table " + tableId);
+                return;
+            }
+            send(batchResponse(done), visitor.objects.size(), done, start);
+            return;
+        }
         if (!lease.isValid()) {
             Status refusal = lease.refusalIsTemporary() ? Status.RETRY : Status.UNKNOWN_TABLET;
             metrics.count(Op.ENUMERATE, refusal);
@@ -121,15 +135,7 @@ final class EnumerateCall implements Runnable {
         boolean done = fill(ranges);
         // After the pass: a key it found gone may have gone by a removal not yet durable.
         long position = Math.max(visitor.maxPosition, engine.newestRemovalPosition());
-        EnumerateResponse.Builder response = EnumerateResponse.newBuilder().setStatus(Status.OK)
-                .addAllObjects(visitor.objects).setDone(done);
-        if (visitor.lastKey != null) {
-            cursor = new EnumerateCursor(visitor.lastHash, visitor.lastKey);
-        }
-        if (cursor != null) {
-            response.setCursor(cursor.encode());
-        }
-        EnumerateResponse batch = response.build();
+        EnumerateResponse batch = batchResponse(done);
         int objects = visitor.objects.size();
         if (gate.isDurable(position)) {
             send(batch, objects, done, start);
@@ -159,6 +165,44 @@ final class EnumerateCall implements Runnable {
             }
             run();
         });
+    }
+
+    /** The visitor's objects as one response, with the cursor after the last of them. */
+    private EnumerateResponse batchResponse(boolean done) {
+        EnumerateResponse.Builder response = EnumerateResponse.newBuilder().setStatus(Status.OK)
+                .addAllObjects(visitor.objects).setDone(done);
+        if (visitor.lastKey != null) {
+            cursor = new EnumerateCursor(visitor.lastHash, visitor.lastKey);
+        }
+        if (cursor != null) {
+            response.setCursor(cursor.encode());
+        }
+        return response.build();
+    }
+
+    /** Like {@link #fill}, from a snapshot; null if it is not held here. */
+    private Boolean fillFromSnapshot() {
+        int chunk = Math.min(batchObjects, FIRST_CHUNK_OBJECTS);
+        long afterHash = cursor != null ? cursor.keyHash() : 0;
+        byte[] afterKey = cursor != null ? cursor.key() : null;
+        while (true) {
+            int remaining = batchObjects - visitor.objects.size();
+            int limit = Math.min(remaining, chunk);
+            visitor.accepted = 0;
+            int visited = engine.enumerateSnapshot(tableId, snapshotId, afterHash, afterKey, limit, visitor);
+            if (visited < 0) {
+                return null;
+            }
+            if (visitor.full || visitor.objects.size() >= batchObjects) {
+                return false;
+            }
+            if (visited < limit) {
+                return true;
+            }
+            afterHash = visitor.lastHash;
+            afterKey = visitor.lastKey;
+            chunk = visitor.nextChunk(remaining - visitor.accepted);
+        }
     }
 
     private void send(EnumerateResponse batch, int objects, boolean done, long startNs) {

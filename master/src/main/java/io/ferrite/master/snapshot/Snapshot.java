@@ -11,9 +11,11 @@ import java.util.Arrays;
  * @param rangeStarts   first key hash (unsigned) of each tablet range the master owned then
  * @param rangeEnds     last key hash (inclusive) of each range
  * @param createdSeconds wall-clock time it was taken here (seconds since the epoch)
+ * @param objects       the table's live objects on this master at the cut
+ * @param bytes         their framed bytes
  */
 public record Snapshot(long tableId, long snapshotId, long cut, long[] rangeStarts, long[] rangeEnds,
-                       long createdSeconds) {
+                       long createdSeconds, long objects, long bytes) {
     public Snapshot {
         if (rangeStarts.length != rangeEnds.length) {
             throw new IllegalArgumentException("range starts and ends differ in number");

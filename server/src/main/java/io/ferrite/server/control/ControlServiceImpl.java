@@ -48,11 +48,13 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
     private final ErrorReporter errors;
     private final Clock clock;
     private final BackupReplicaReads replicaReads;
+    private final io.ferrite.master.data.DurabilityGate durability;
 
     public ControlServiceImpl(ObjectManager engine, TabletSet tablets, Lease lease, EpochFence fence,
                               Supplier<EngineStats> stats, ErrorReporter errors, Clock clock,
-                              BackupReplicaReads replicaReads) {
+                              BackupReplicaReads replicaReads, io.ferrite.master.data.DurabilityGate durability) {
         this.replicaReads = replicaReads;
+        this.durability = durability;
         this.fence = fence;
         this.engine = engine;
         this.tablets = tablets;
@@ -215,6 +217,101 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
             reply(out, DropTableDataResponse.newBuilder().setStatus(Status.OK).setObjectsDropped(dropped).build());
         } catch (RuntimeException e) {
             fail(out, "control.drop_table_data", e);
+        }
+    }
+
+    /** How long TakeSnapshot waits for its cut to be durable before answering RETRY. */
+    private static final long SNAPSHOT_DURABLE_TIMEOUT_MS = 10_000;
+
+    @Override
+    public void takeSnapshot(io.ferrite.proto.v1.TakeSnapshotRequest request,
+                             StreamObserver<io.ferrite.proto.v1.TakeSnapshotResponse> out) {
+        var response = io.ferrite.proto.v1.TakeSnapshotResponse.newBuilder();
+        try {
+            String problem = request.getTableId() == 0 ? "table_id is missing"
+                    : request.getSnapshotId() == 0 ? "snapshot_id is missing"
+                    : request.getTabletsCount() == 0 ? "no tablets given" : null;
+            for (OwnedTablet tablet : request.getTabletsList()) {
+                if (problem == null && tablet.getTableId() != request.getTableId()) {
+                    problem = "a tablet of table " + tablet.getTableId() + " in a snapshot of table " + request.getTableId();
+                } else if (problem == null && !tablets.owns(request.getTableId(), tablet.getStartHash())) {
+                    reply(out, response.setStatus(Status.UNKNOWN_TABLET).setMessage("this master does not own "
+                            + new TabletSet.Range(tablet.getTableId(), tablet.getStartHash(), tablet.getEndHash())).build());
+                    return;
+                }
+            }
+            if (problem != null) {
+                reply(out, response.setStatus(Status.INVALID_ARGUMENT).setMessage(problem).build());
+                return;
+            }
+            long self = serverId();
+            if (request.getServerId() != self) {
+                reply(out, response.setStatus(Status.WRONG_SERVER).setMessage("this is server " + ServerId.of(self))
+                        .build());
+                return;
+            }
+            String refusal = fence.check(request.getCoordinatorEpoch());
+            if (refusal != null) {
+                LOG.warn("TakeSnapshot refused: {}", refusal);
+                reply(out, response.setStatus(Status.STALE_COORDINATOR).setMessage(refusal).build());
+                return;
+            }
+            int n = request.getTabletsCount();
+            long[] starts = new long[n];
+            long[] ends = new long[n];
+            for (int i = 0; i < n; i++) {
+                starts[i] = request.getTablets(i).getStartHash();
+                ends[i] = request.getTablets(i).getEndHash();
+            }
+            io.ferrite.master.ObjectResult position = new io.ferrite.master.ObjectResult();
+            io.ferrite.master.snapshot.Snapshot snapshot = engine.takeSnapshot(request.getTableId(),
+                    request.getSnapshotId(), starts, ends, position);
+            if (durability.replicated() && !durability.isDurable(position.awaitPosition())) {
+                try {
+                    durability.whenDurable(position.awaitPosition()).get(SNAPSHOT_DURABLE_TIMEOUT_MS,
+                            java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                    engine.dropSnapshot(request.getTableId(), request.getSnapshotId());
+                    reply(out, response.setStatus(Status.RETRY).setMessage("the cut did not become durable within "
+                            + SNAPSHOT_DURABLE_TIMEOUT_MS + " ms: " + e).build());
+                    return;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    reply(out, response.setStatus(Status.RETRY).setMessage("interrupted").build());
+                    return;
+                }
+            }
+            LOG.info("took {} (coordinator epoch {})", snapshot, request.getCoordinatorEpoch());
+            reply(out, response.setStatus(Status.OK).setCut(snapshot.cut()).setCreatedSeconds(snapshot.createdSeconds())
+                    .setObjects(snapshot.objects()).setBytes(snapshot.bytes()).build());
+        } catch (RuntimeException e) {
+            fail(out, "control.take_snapshot", e);
+        }
+    }
+
+    @Override
+    public void dropSnapshot(io.ferrite.proto.v1.DropSnapshotRequest request,
+                             StreamObserver<io.ferrite.proto.v1.DropSnapshotResponse> out) {
+        var response = io.ferrite.proto.v1.DropSnapshotResponse.newBuilder();
+        try {
+            long self = serverId();
+            if (request.getServerId() != self) {
+                reply(out, response.setStatus(Status.WRONG_SERVER).setMessage("this is server " + ServerId.of(self))
+                        .build());
+                return;
+            }
+            String refusal = fence.check(request.getCoordinatorEpoch());
+            if (refusal != null) {
+                reply(out, response.setStatus(Status.STALE_COORDINATOR).setMessage(refusal).build());
+                return;
+            }
+            boolean dropped = engine.dropSnapshot(request.getTableId(), request.getSnapshotId());
+            if (dropped) {
+                LOG.info("dropped snapshot {} of table {}", request.getSnapshotId(), request.getTableId());
+            }
+            reply(out, response.setStatus(dropped ? Status.OK : Status.SNAPSHOT_DOESNT_EXIST).build());
+        } catch (RuntimeException e) {
+            fail(out, "control.drop_snapshot", e);
         }
     }
 

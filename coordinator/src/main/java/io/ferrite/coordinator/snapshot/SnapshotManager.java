@@ -1,0 +1,317 @@
+package io.ferrite.coordinator.snapshot;
+
+import io.ferrite.coordinator.table.MasterControl;
+import io.ferrite.coordinator.zk.ClusterPaths;
+import io.ferrite.coordinator.zk.ClusterStoreException;
+import io.ferrite.coordinator.zk.ClusterView;
+import io.ferrite.coordinator.zk.Zk;
+import io.ferrite.proto.v1.CreateSnapshotResponse;
+import io.ferrite.proto.v1.DropSnapshotRequest;
+import io.ferrite.proto.v1.DropSnapshotResponse;
+import io.ferrite.proto.v1.DropTableSnapshotResponse;
+import io.ferrite.proto.v1.ListSnapshotsResponse;
+import io.ferrite.proto.v1.OwnedTablet;
+import io.ferrite.proto.v1.ServerInfo;
+import io.ferrite.proto.v1.ServerStatus;
+import io.ferrite.proto.v1.SnapshotInfo;
+import io.ferrite.proto.v1.SnapshotState;
+import io.ferrite.proto.v1.SnapshotTablet;
+import io.ferrite.proto.v1.Status;
+import io.ferrite.proto.v1.TableInfo;
+import io.ferrite.proto.v1.TabletState;
+import io.ferrite.proto.v1.TakeSnapshotRequest;
+import io.ferrite.proto.v1.TakeSnapshotResponse;
+import io.ferrite.proto.v1.Tablet;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.KeeperException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The leader's table snapshots. A snapshot of a table is one cut per master owning a tablet of
+ * it ({@code ControlService.TakeSnapshot}); the coordinator records which master holds which
+ * range and at which cut in {@code snapshots/<table id>/<snapshot id>} (a {@link SnapshotInfo}),
+ * so clients read the snapshot from those masters whatever happens to the table's live tablets
+ * afterwards (writes, a drop of the table).
+ *
+ * <p>Take: the record is written TAKING first, then every owner is asked in parallel; when all
+ * answer OK it becomes COMPLETE with their cuts. If one fails, the others' parts are dropped,
+ * the record deleted, and the answer is RETRY: no half snapshot is ever listed as whole.
+ *
+ * <p>Consistency across masters: each master's cut is atomic for its own tablets; cuts on
+ * different masters are taken at nearly the same moment but not at one instant, so a
+ * multi-write spanning masters that runs concurrently with the snapshot may be partly in it.
+ * Every write acknowledged before the snapshot was asked for is in it; none started after it
+ * returned is. (See docs/ARCHITECTURE.md, "Snapshots".)
+ *
+ * <p>A master crash loses its parts (snapshots are not yet rebuilt by recovery); the snapshot
+ * is then listed LOST, never as complete.
+ */
+public final class SnapshotManager {
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotManager.class);
+
+    private final CuratorFramework client;
+    private final ClusterPaths paths;
+    private final ClusterView view;
+    private final MasterControl masters;
+    private final LongSupplier clockMillis;
+    private final ReentrantLock lock = new ReentrantLock();
+
+    public SnapshotManager(CuratorFramework client, ClusterPaths paths, ClusterView view, MasterControl masters,
+                           LongSupplier clockMillis) {
+        this.client = client;
+        this.paths = paths;
+        this.view = view;
+        this.masters = masters;
+        this.clockMillis = clockMillis;
+    }
+
+    /** Takes a snapshot of a table (leader only). */
+    public CreateSnapshotResponse create(String tableName) {
+        lock.lock();
+        try {
+            Optional<TableInfo> table = view.table(tableName);
+            if (table.isEmpty()) {
+                return CreateSnapshotResponse.newBuilder().setStatus(Status.TABLE_DOESNT_EXIST)
+                        .setMessage("no table '" + tableName + "'").build();
+            }
+            long tableId = table.get().getTableId();
+            Map<Long, List<Tablet>> byOwner = new LinkedHashMap<>();
+            for (Tablet tablet : view.tablets(tableName)) {
+                if (tablet.getState() != TabletState.NORMAL) {
+                    return retry("table '" + tableName + "' has a tablet being recovered; try again when it is served");
+                }
+                byOwner.computeIfAbsent(tablet.getOwnerId(), o -> new ArrayList<>()).add(tablet);
+            }
+            if (byOwner.isEmpty()) {
+                return retry("table '" + tableName + "' has no tablets yet");
+            }
+            long snapshotId = nextId(tableId);
+            SnapshotInfo.Builder info = SnapshotInfo.newBuilder().setTableId(tableId).setTableName(tableName)
+                    .setSnapshotId(snapshotId).setCreatedAtMillis(clockMillis.getAsLong()).setState(SnapshotState.TAKING);
+            for (Map.Entry<Long, List<Tablet>> entry : byOwner.entrySet()) {
+                for (Tablet tablet : entry.getValue()) {
+                    info.addTablets(SnapshotTablet.newBuilder().setStartHash(tablet.getStartHash())
+                            .setEndHash(tablet.getEndHash()).setServerId(entry.getKey()));
+                }
+            }
+            String node = paths.snapshot(tableId, snapshotId);
+            Zk.unchecked("record snapshot " + node, () -> client.create().creatingParentsIfNeeded()
+                    .forPath(node, info.build().toByteArray()));
+
+            Map<Long, CompletableFuture<TakeSnapshotResponse>> calls = new LinkedHashMap<>();
+            List<String> problems = new ArrayList<>();
+            for (Map.Entry<Long, List<Tablet>> entry : byOwner.entrySet()) {
+                Optional<ServerInfo> owner = view.server(entry.getKey());
+                if (owner.isEmpty() || owner.get().getStatus() != ServerStatus.UP) {
+                    problems.add("owner " + ClusterPaths.serverNode(entry.getKey()) + " is not up");
+                    continue;
+                }
+                TakeSnapshotRequest.Builder request = TakeSnapshotRequest.newBuilder().setServerId(entry.getKey())
+                        .setTableId(tableId).setSnapshotId(snapshotId);
+                for (Tablet tablet : entry.getValue()) {
+                    request.addTablets(OwnedTablet.newBuilder().setTableId(tableId).setStartHash(tablet.getStartHash())
+                            .setEndHash(tablet.getEndHash()));
+                }
+                calls.put(entry.getKey(), masters.takeSnapshot(owner.get().getAddress(), request.build()));
+            }
+            Map<Long, TakeSnapshotResponse> taken = new LinkedHashMap<>();
+            for (Map.Entry<Long, CompletableFuture<TakeSnapshotResponse>> call : calls.entrySet()) {
+                String owner = ClusterPaths.serverNode(call.getKey());
+                try {
+                    TakeSnapshotResponse response = call.getValue().get();
+                    if (response.getStatus() == Status.OK) {
+                        taken.put(call.getKey(), response);
+                    } else {
+                        problems.add("master " + owner + " answered " + response.getStatus() + " "
+                                + response.getMessage());
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    problems.add("interrupted while waiting for " + owner);
+                } catch (ExecutionException e) {
+                    problems.add("master " + owner + " unreachable (" + e.getCause().getMessage() + ")");
+                }
+            }
+            if (!problems.isEmpty()) {
+                dropParts(tableId, snapshotId, taken.keySet());
+                Zk.unchecked("delete snapshot " + node, () -> {
+                    client.delete().forPath(node);
+                    return null;
+                });
+                LOG.warn("snapshot of table '{}' not taken: {}", tableName, String.join("; ", problems));
+                return retry("snapshot of table '" + tableName + "' not taken: " + String.join("; ", problems));
+            }
+            long objects = 0;
+            long bytes = 0;
+            for (TakeSnapshotResponse response : taken.values()) {
+                objects += response.getObjects();
+                bytes += response.getBytes();
+            }
+            for (int i = 0; i < info.getTabletsCount(); i++) {
+                SnapshotTablet tablet = info.getTablets(i);
+                info.setTablets(i, tablet.toBuilder().setCut(taken.get(tablet.getServerId()).getCut()));
+            }
+            SnapshotInfo complete = info.setState(SnapshotState.COMPLETE).setObjects(objects).setBytes(bytes).build();
+            Zk.unchecked("complete snapshot " + node, () -> client.setData().forPath(node, complete.toByteArray()));
+            LOG.info("snapshot {} of table '{}' (id {}) taken on {} master(s): {} objects, {} bytes", snapshotId,
+                    tableName, tableId, taken.size(), objects, bytes);
+            return CreateSnapshotResponse.newBuilder().setStatus(Status.OK).setSnapshot(withAddresses(complete)).build();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The snapshots of a table, oldest first (any coordinator may answer: ZooKeeper is read directly). */
+    public ListSnapshotsResponse list(String tableName, long tableId) {
+        long id = tableId;
+        if (id == 0) {
+            Optional<TableInfo> table = view.table(tableName);
+            if (table.isEmpty()) {
+                return ListSnapshotsResponse.newBuilder().setStatus(Status.TABLE_DOESNT_EXIST)
+                        .setMessage("no table '" + tableName + "' (a dropped table's snapshots are listed by its id)")
+                        .build();
+            }
+            id = table.get().getTableId();
+        }
+        ListSnapshotsResponse.Builder response = ListSnapshotsResponse.newBuilder().setStatus(Status.OK);
+        for (String child : Zk.children(client, paths.snapshots(id))) {
+            SnapshotInfo info = read(paths.snapshots(id) + "/" + child);
+            if (info != null) {
+                response.addSnapshots(withAddresses(info));
+            }
+        }
+        return response.build();
+    }
+
+    /** Drops a snapshot (leader only): every holder still up forgets its part, then the record goes. */
+    public DropTableSnapshotResponse drop(long tableId, long snapshotId) {
+        lock.lock();
+        try {
+            String node = paths.snapshot(tableId, snapshotId);
+            SnapshotInfo info = read(node);
+            if (info == null) {
+                return DropTableSnapshotResponse.newBuilder().setStatus(Status.SNAPSHOT_DOESNT_EXIST)
+                        .setMessage("no snapshot " + snapshotId + " of table " + Long.toUnsignedString(tableId)).build();
+            }
+            List<Long> holders = info.getTabletsList().stream().map(SnapshotTablet::getServerId).distinct().toList();
+            List<String> problems = dropParts(tableId, snapshotId, holders);
+            if (!problems.isEmpty()) {
+                return DropTableSnapshotResponse.newBuilder().setStatus(Status.RETRY)
+                        .setMessage("snapshot " + snapshotId + " kept: " + String.join("; ", problems)).build();
+            }
+            Zk.unchecked("delete snapshot " + node, () -> {
+                try {
+                    client.delete().forPath(node);
+                } catch (KeeperException.NoNodeException e) {
+                    // Dropped meanwhile by another leader: the same outcome.
+                }
+                return null;
+            });
+            LOG.info("dropped snapshot {} of table {}", snapshotId, Long.toUnsignedString(tableId));
+            return DropTableSnapshotResponse.newBuilder().setStatus(Status.OK).build();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Asks each holder that is up to forget its part; a holder that is gone took its part with it.
+     *
+     * @return what went wrong (empty: every part is gone)
+     */
+    private List<String> dropParts(long tableId, long snapshotId, java.util.Collection<Long> holders) {
+        Map<Long, CompletableFuture<DropSnapshotResponse>> calls = new LinkedHashMap<>();
+        for (long holder : holders) {
+            Optional<ServerInfo> server = view.server(holder);
+            if (server.isPresent() && server.get().getStatus() == ServerStatus.UP) {
+                calls.put(holder, masters.dropSnapshot(server.get().getAddress(), DropSnapshotRequest.newBuilder()
+                        .setServerId(holder).setTableId(tableId).setSnapshotId(snapshotId).build()));
+            }
+        }
+        List<String> problems = new ArrayList<>();
+        for (Map.Entry<Long, CompletableFuture<DropSnapshotResponse>> call : calls.entrySet()) {
+            String holder = ClusterPaths.serverNode(call.getKey());
+            try {
+                Status status = call.getValue().get().getStatus();
+                if (status != Status.OK && status != Status.SNAPSHOT_DOESNT_EXIST && status != Status.WRONG_SERVER) {
+                    problems.add("master " + holder + " answered " + status);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                problems.add("interrupted while waiting for " + holder);
+            } catch (ExecutionException e) {
+                problems.add("master " + holder + " unreachable (" + e.getCause().getMessage() + ")");
+            }
+        }
+        return problems;
+    }
+
+    /** Fills in holders' addresses, and marks LOST a complete snapshot whose holder is no longer up. */
+    private SnapshotInfo withAddresses(SnapshotInfo info) {
+        SnapshotInfo.Builder builder = info.toBuilder();
+        boolean lost = false;
+        for (int i = 0; i < builder.getTabletsCount(); i++) {
+            SnapshotTablet tablet = builder.getTablets(i);
+            Optional<ServerInfo> server = view.server(tablet.getServerId());
+            boolean up = server.isPresent() && server.get().getStatus() == ServerStatus.UP;
+            lost |= !up;
+            builder.setTablets(i, tablet.toBuilder().setServerAddress(up ? server.get().getAddress() : ""));
+        }
+        if (lost && info.getState() == SnapshotState.COMPLETE) {
+            builder.setState(SnapshotState.LOST);
+        }
+        return builder.build();
+    }
+
+    private SnapshotInfo read(String node) {
+        Zk.Versioned data = Zk.read(client, node);
+        if (data == null) {
+            return null;
+        }
+        try {
+            return SnapshotInfo.parseFrom(data.data());
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new ClusterStoreException("snapshot node " + node + " is malformed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The table's next snapshot id, from a counter in the data of {@code snapshots/<table id>}
+     * (so an id is never handed out twice, even after the newest snapshot is dropped).
+     */
+    private long nextId(long tableId) {
+        String counter = paths.snapshots(tableId);
+        for (int attempt = 0; attempt < 10; attempt++) {
+            Zk.Versioned current = Zk.read(client, counter);
+            if (current == null) {
+                Zk.createIfMissing(client, counter, io.ferrite.coordinator.zk.NodeCodec.encodeLong(1));
+                continue;
+            }
+            long id = current.data().length == 0 ? 1 : io.ferrite.coordinator.zk.NodeCodec.decodeLong(counter, current.data());
+            try {
+                Zk.keeper("advance " + counter, () -> client.setData().withVersion(current.version())
+                        .forPath(counter, io.ferrite.coordinator.zk.NodeCodec.encodeLong(id + 1)));
+                return id;
+            } catch (KeeperException.BadVersionException e) {
+                // Another leader for a moment: read again.
+            } catch (KeeperException e) {
+                throw new ClusterStoreException("advance " + counter + ": " + e.getMessage(), e);
+            }
+        }
+        throw new ClusterStoreException("could not advance " + counter + ": too many races");
+    }
+
+    private static CreateSnapshotResponse retry(String message) {
+        return CreateSnapshotResponse.newBuilder().setStatus(Status.RETRY).setMessage(message).build();
+    }
+}
