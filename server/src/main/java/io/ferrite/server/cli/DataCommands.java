@@ -3,7 +3,6 @@ package io.ferrite.server.cli;
 import io.ferrite.client.NotANumberException;
 import io.ferrite.client.ObjectValue;
 import io.ferrite.client.Table;
-import io.ferrite.client.TableScanner;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -63,14 +62,18 @@ final class DataCommands {
                 description = "auto (default), text, hex, int64 or double (8 bytes little-endian, as incr stores).")
         String format = "auto";
 
+        @Option(names = "--snapshot", paramLabel = "ID", description = "Read the key as snapshot ID of TABLE holds it.")
+        Long snapshot;
+
         @Override
         public Integer call() {
             return cli.run("get", (client, out, err) -> {
                 Values.Format as = Values.Format.parse(format);
-                Optional<ObjectValue> object = client.table(table).read(key);
+                Optional<ObjectValue> object = snapshot == null ? client.table(table).read(key)
+                        : SnapshotCommands.find(client, table, snapshot).read(key);
                 if (object.isEmpty()) {
                     throw new CliCommand.Failure(CliCommand.EXIT_FAILED, "not found: key '" + key + "' in table '"
-                            + table + "'");
+                            + table + "'" + (snapshot == null ? "" : " as of snapshot " + snapshot));
                 }
                 ObjectValue o = object.get();
                 out.println(Values.show(o.value(), as));
@@ -184,6 +187,9 @@ final class DataCommands {
         @Option(names = {"-v", "--verbose"}, description = "Add a third column: the version.")
         boolean verbose;
 
+        @Option(names = "--snapshot", paramLabel = "ID", description = "List what snapshot ID of TABLE holds.")
+        Long snapshot;
+
         @Override
         public Integer call() {
             return cli.run("scan", (client, out, err) -> {
@@ -191,7 +197,9 @@ final class DataCommands {
                     throw new CliCommand.Failure(CliCommand.EXIT_USAGE, "--limit: " + limit + " is negative");
                 }
                 long count = 0;
-                try (TableScanner scanner = client.table(table).enumerate()) {
+                try (java.util.stream.Stream<ObjectValue> objects = snapshot == null ? client.table(table).stream()
+                        : SnapshotCommands.find(client, table, snapshot).stream()) {
+                    java.util.Iterator<ObjectValue> scanner = objects.iterator();
                     while (count < limit && scanner.hasNext()) {
                         ObjectValue o = scanner.next();
                         out.println(Values.show(o.key(), Values.Format.AUTO) + "\t"
