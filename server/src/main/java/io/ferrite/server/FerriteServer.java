@@ -149,6 +149,7 @@ public final class FerriteServer implements AutoCloseable {
         replication.joined(membership);
         gauges = ServerGauges.register(processMetrics.registry(), engine::stats, tablets::size, lease,
                 membership::isConnected, System::nanoTime);
+        io.ferrite.server.metrics.SnapshotGauges.register(processMetrics.registry(), engine::snapshotStats);
         io.ferrite.server.metrics.ReplicationMetrics.register(processMetrics.registry(),
                 replication.manager().orElse(null), replication.backup().orElse(null));
         List<String> services = context.backup() ? List.of("master", "backup") : SERVICES;
