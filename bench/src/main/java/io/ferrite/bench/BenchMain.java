@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "ferrite bench", mixinStandardHelpOptions = true, version = "ferrite-bench 0.1.0",
         description = "Ferrite benchmarks.",
         subcommands = {EngineCommand.class, JmhCommand.class, RpcCommand.class, ReplicationCommand.class, RecoveryCommand.class,
-            io.ferrite.bench.compare.CompareCommand.class,
+            io.ferrite.bench.compare.CompareCommand.class, ServicesCommand.class,
             CommandLine.HelpCommand.class})
 public final class BenchMain implements Runnable {
     @Spec

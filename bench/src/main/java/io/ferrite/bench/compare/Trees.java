@@ -6,12 +6,12 @@ import java.nio.file.Path;
 import java.util.Comparator;
 
 /** Deleting a directory tree. */
-final class Trees {
+public final class Trees {
     private Trees() {
     }
 
     /** Deletes {@code root} and everything under it; nothing if it does not exist. */
-    static void delete(Path root) throws IOException {
+    public static void delete(Path root) throws IOException {
         if (!Files.exists(root)) {
             return;
         }

@@ -4,6 +4,7 @@ import io.ferrite.coordinator.table.MasterControl;
 import io.ferrite.coordinator.zk.ClusterPaths;
 import io.ferrite.coordinator.zk.ClusterStoreException;
 import io.ferrite.coordinator.zk.ClusterView;
+import io.ferrite.coordinator.zk.NodeCodec;
 import io.ferrite.coordinator.zk.Zk;
 import io.ferrite.proto.v1.CreateSnapshotResponse;
 import io.ferrite.proto.v1.DropSnapshotRequest;
@@ -78,6 +79,7 @@ public final class SnapshotManager {
     /** Takes a snapshot of a table (leader only). */
     public CreateSnapshotResponse create(String tableName) {
         lock.lock();
+        long t0 = System.nanoTime();
         try {
             Optional<TableInfo> table = view.table(tableName);
             if (table.isEmpty()) {
@@ -95,18 +97,18 @@ public final class SnapshotManager {
             if (byOwner.isEmpty()) {
                 return retry("table '" + tableName + "' has no tablets yet");
             }
-            long snapshotId = nextId(tableId);
             SnapshotInfo.Builder info = SnapshotInfo.newBuilder().setTableId(tableId).setTableName(tableName)
-                    .setSnapshotId(snapshotId).setCreatedAtMillis(clockMillis.getAsLong()).setState(SnapshotState.TAKING);
+                    .setCreatedAtMillis(clockMillis.getAsLong()).setState(SnapshotState.TAKING);
             for (Map.Entry<Long, List<Tablet>> entry : byOwner.entrySet()) {
                 for (Tablet tablet : entry.getValue()) {
                     info.addTablets(SnapshotTablet.newBuilder().setStartHash(tablet.getStartHash())
                             .setEndHash(tablet.getEndHash()).setServerId(entry.getKey()));
                 }
             }
+            long tId = System.nanoTime();
+            long snapshotId = record(tableId, info);
             String node = paths.snapshot(tableId, snapshotId);
-            Zk.unchecked("record snapshot " + node, () -> client.create().creatingParentsIfNeeded()
-                    .forPath(node, info.build().toByteArray()));
+            long tRecorded = System.nanoTime();
 
             Map<Long, CompletableFuture<TakeSnapshotResponse>> calls = new LinkedHashMap<>();
             List<String> problems = new ArrayList<>();
@@ -125,6 +127,7 @@ public final class SnapshotManager {
                 calls.put(entry.getKey(), masters.takeSnapshot(owner.get().getAddress(), request.build()));
             }
             Map<Long, TakeSnapshotResponse> taken = new LinkedHashMap<>();
+            long tAsked = System.nanoTime();
             for (Map.Entry<Long, CompletableFuture<TakeSnapshotResponse>> call : calls.entrySet()) {
                 String owner = ClusterPaths.serverNode(call.getKey());
                 try {
@@ -142,6 +145,7 @@ public final class SnapshotManager {
                     problems.add("master " + owner + " unreachable (" + e.getCause().getMessage() + ")");
                 }
             }
+            long tTaken = System.nanoTime();
             if (!problems.isEmpty()) {
                 dropParts(tableId, snapshotId, taken.keySet());
                 Zk.unchecked("delete snapshot " + node, () -> {
@@ -163,8 +167,11 @@ public final class SnapshotManager {
             }
             SnapshotInfo complete = info.setState(SnapshotState.COMPLETE).setObjects(objects).setBytes(bytes).build();
             Zk.unchecked("complete snapshot " + node, () -> client.setData().forPath(node, complete.toByteArray()));
-            LOG.info("snapshot {} of table '{}' (id {}) taken on {} master(s): {} objects, {} bytes", snapshotId,
-                    tableName, tableId, taken.size(), objects, bytes);
+            long tDone = System.nanoTime();
+            LOG.info("snapshot {} of table '{}' (id {}) taken on {} master(s): {} objects, {} bytes, in {} ms (checks {}"
+                    + " ms, record {} ms, masters {} ms, complete {} ms)", snapshotId, tableName, tableId, taken.size(),
+                    objects, bytes, ms(tDone - t0), ms(tId - t0), ms(tRecorded - tId), ms(tTaken - tAsked),
+                    ms(tDone - tTaken));
             return CreateSnapshotResponse.newBuilder().setStatus(Status.OK).setSnapshot(withAddresses(complete)).build();
         } finally {
             lock.unlock();
@@ -286,29 +293,43 @@ public final class SnapshotManager {
     }
 
     /**
-     * The table's next snapshot id, from a counter in the data of {@code snapshots/<table id>}
-     * (so an id is never handed out twice, even after the newest snapshot is dropped).
+     * Gives the snapshot the table's next id and records it TAKING, in one ZooKeeper transaction
+     * with the advance of the table's id counter (the data of {@code snapshots/<table id>}), so an
+     * id is never handed out twice, even after the newest snapshot is dropped.
+     *
+     * @return the snapshot's id
      */
-    private long nextId(long tableId) {
+    private long record(long tableId, SnapshotInfo.Builder info) {
         String counter = paths.snapshots(tableId);
         for (int attempt = 0; attempt < 10; attempt++) {
             Zk.Versioned current = Zk.read(client, counter);
             if (current == null) {
-                Zk.createIfMissing(client, counter, io.ferrite.coordinator.zk.NodeCodec.encodeLong(1));
+                Zk.createIfMissing(client, counter, NodeCodec.encodeLong(1));
                 continue;
             }
-            long id = current.data().length == 0 ? 1 : io.ferrite.coordinator.zk.NodeCodec.decodeLong(counter, current.data());
+            long id = current.data().length == 0 ? 1 : NodeCodec.decodeLong(counter, current.data());
+            byte[] record = info.setSnapshotId(id).build().toByteArray();
             try {
-                Zk.keeper("advance " + counter, () -> client.setData().withVersion(current.version())
-                        .forPath(counter, io.ferrite.coordinator.zk.NodeCodec.encodeLong(id + 1)));
+                Zk.commit(client, "record snapshot " + id + " of table " + Long.toUnsignedString(tableId), List.of(
+                        client.transactionOp().setData().withVersion(current.version())
+                                .forPath(counter, NodeCodec.encodeLong(id + 1)),
+                        client.transactionOp().create().forPath(paths.snapshot(tableId, id), record)));
                 return id;
-            } catch (KeeperException.BadVersionException e) {
-                // Another leader for a moment: read again.
+            } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
+                // Another leader for a moment: read the counter again.
             } catch (KeeperException e) {
-                throw new ClusterStoreException("advance " + counter + ": " + e.getMessage(), e);
+                throw new ClusterStoreException("record snapshot of table " + tableId + ": " + e.getMessage(), e);
+            } catch (ClusterStoreException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new ClusterStoreException("record snapshot of table " + tableId + ": " + e, e);
             }
         }
-        throw new ClusterStoreException("could not advance " + counter + ": too many races");
+        throw new ClusterStoreException("could not record a snapshot of table " + tableId + ": too many races");
+    }
+
+    private static String ms(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.1f", nanos / 1e6);
     }
 
     private static CreateSnapshotResponse retry(String message) {
