@@ -717,8 +717,10 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
                 if (snapshot.covers(hash) && (afterKey == null || compareCursor(hash, key, afterHash, afterKey) > 0)) {
                     kept.add(new Candidate(hash, key, view.value(), view.version(), view.timestampSeconds(), LogPosition.NONE));
                 }
-                // Entries sharing an index order must all be seen before stopping.
-                return kept.size() < limit || HashTable.indexOrder(entry.hash()) == HashTable.indexOrder(kept.getLast().hash());
+                // Enough once `limit` are taken, after every entry sharing the index order of the
+                // limit-th (their keys decide which of them come first).
+                return kept.size() < limit
+                        || HashTable.indexOrder(entry.hash()) == HashTable.indexOrder(kept.get(limit - 1).hash());
             });
             merged.addAll(kept);
         } finally {
