@@ -48,6 +48,17 @@ class BenchSmokeTest {
     }
 
     @Test
+    void servicesBenchTakesSnapshotsReadsThemBackAndWritesItsJson() throws Exception {
+        Path json = dir.resolve("services.json");
+        int status = BenchMain.execute("services", "--data", "4m", "--value-bytes", "100", "--no-redis", "--json",
+                json.toString());
+        assertThat(status).isZero();
+        String text = Files.readString(json);
+        assertThat(text).contains("\"valueBytes\":100,\"objects\":41943,").contains("\"snapshotReadsCorrect\":true,")
+                .contains("\"snapshotObjectsRead\":41943,").contains("\"notMeasured\":[\"clone\",\"migration\"]");
+    }
+
+    @Test
     void badFlagsAreRefusedWithStatusTwo() {
         assertThat(BenchMain.execute("replication", "--servers", "2", "--replicas", "2", "--json",
                 dir.resolve("x.json").toString())).isEqualTo(2);
