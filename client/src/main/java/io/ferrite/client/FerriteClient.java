@@ -231,6 +231,26 @@ public final class FerriteClient implements AutoCloseable {
     }
 
     /**
+     * Imports a snapshot export file ({@link TableSnapshot#exportTo}) into a new table. The whole
+     * file is checked first (framing, limits, checksum): a damaged file changes nothing.
+     *
+     * @param name       the new table's name
+     * @param serverSpan masters to spread it over
+     * @param file       the export file
+     * @return what the file held (all of it was written)
+     * @throws InvalidArgumentException if the file is not an intact export (nothing is created)
+     * @throws TableExistsException     if the table exists (nothing is written)
+     */
+    public SnapshotFile.Summary importTable(String name, int serverSpan, java.nio.file.Path file) {
+        SnapshotFile.verify(file);
+        createTable(name, serverSpan);
+        BulkLoad load = new BulkLoad(table(name));
+        SnapshotFile.Summary summary = SnapshotFile.forEachVerified(file, BulkLoad.BATCH, batch -> batch.forEach(load::add));
+        load.finish();
+        return summary;
+    }
+
+    /**
      * Drops a snapshot.
      *
      * @param tableId    the table's id

@@ -230,6 +230,82 @@ public final class TableSnapshot {
                 | Spliterator.NONNULL), false).onClose(() -> context.cancel(null));
     }
 
+    /**
+     * Writes every object of the snapshot to a file ({@link SnapshotFile}'s format), to import
+     * into another table or cluster with {@link FerriteClient#importTable}.
+     *
+     * @param file where to write (replaced when complete; written under a temporary name first)
+     * @return what the file holds
+     */
+    public SnapshotFile.Summary exportTo(java.nio.file.Path file) {
+        return SnapshotFile.export(this, file);
+    }
+
+    /**
+     * Restores the snapshot into a new table: creates it and writes every object of the
+     * snapshot into it (new versions; the snapshot and its table are untouched).
+     *
+     * @param client     the client (the new table is created through it)
+     * @param newTable   the new table's name
+     * @param serverSpan masters to spread it over
+     * @return the objects written
+     * @throws TableExistsException if {@code newTable} exists (nothing is written)
+     */
+    public long restoreInto(FerriteClient client, String newTable, int serverSpan) {
+        client.createTable(newTable, serverSpan);
+        try (Stream<ObjectValue> all = stream()) {
+            return BulkLoad.writeAll(client.table(newTable), all.iterator());
+        }
+    }
+
+    /**
+     * Restores the snapshot over its own live table: writes every object of the snapshot, then
+     * removes the keys the table holds that the snapshot does not. Not atomic: readers see the
+     * table change key by key, and writes made meanwhile by others may survive or be undone.
+     *
+     * @param client the client
+     * @return {objects written, keys removed}
+     * @throws TableNotFoundException if the table no longer exists (restore into a new table then)
+     */
+    public long[] restoreInPlace(FerriteClient client) {
+        Table table = client.table(tableName());
+        if (table.id() != tableId()) {
+            throw new TableNotFoundException("table " + tableName() + " is not the table this snapshot was taken of"
+                    + " (id " + table.id() + ", not " + tableId() + "); restore into a new table");
+        }
+        long written;
+        try (Stream<ObjectValue> all = stream()) {
+            written = BulkLoad.writeAll(table, all.iterator());
+        }
+        long removed = 0;
+        List<byte[]> batch = new ArrayList<>();
+        try (Stream<ObjectValue> live = table.stream()) {
+            for (Iterator<ObjectValue> it = live.iterator(); it.hasNext(); ) {
+                batch.add(it.next().key());
+                if (batch.size() == BulkLoad.BATCH || !it.hasNext()) {
+                    removed += removeAbsent(table, batch);
+                    batch.clear();
+                }
+            }
+        }
+        return new long[] {written, removed};
+    }
+
+    /** Removes the keys of {@code keys} this snapshot does not hold; returns how many went. */
+    private long removeAbsent(Table table, List<byte[]> keys) {
+        List<Optional<ObjectValue>> held = multiRead(keys);
+        List<RemoveOp> removes = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            if (held.get(i).isEmpty()) {
+                removes.add(RemoveOp.of(keys.get(i)));
+            }
+        }
+        if (removes.isEmpty()) {
+            return 0;
+        }
+        return table.multiRemove(removes).stream().filter(OpResult::isOk).count();
+    }
+
     /** Drops this snapshot: the memory only it kept becomes free for the cleaners. */
     public void drop() {
         FerriteClient.dropSnapshot(runtime, tableId(), id());

@@ -98,4 +98,104 @@ final class SnapshotCommands {
             });
         }
     }
+
+    @Command(name = "restore", mixinStandardHelpOptions = true,
+            description = {"Restores snapshot ID of TABLE: into a new table (--into NAME), or over TABLE itself"
+                    + " (--force: writes the snapshot's objects, then removes the keys it does not hold; not atomic)."})
+    static final class Restore implements Callable<Integer> {
+        @ParentCommand
+        CliCommand cli;
+
+        @Parameters(index = "0", paramLabel = "TABLE")
+        String table;
+
+        @Parameters(index = "1", paramLabel = "ID")
+        long id;
+
+        @picocli.CommandLine.Option(names = "--into", paramLabel = "NAME", description = "A new table to restore into.")
+        String into;
+
+        @picocli.CommandLine.Option(names = "--span", paramLabel = "N", description = "Tablets of the new table (default 1).")
+        int span = 1;
+
+        @picocli.CommandLine.Option(names = "--force", description = "Restore over TABLE, replacing what it holds now.")
+        boolean force;
+
+        @Override
+        public Integer call() {
+            return cli.run("restore", (client, out, err) -> {
+                if (into == null && !force) {
+                    throw new CliCommand.Failure(CliCommand.EXIT_USAGE, "restoring over the live table '" + table
+                            + "' replaces what it holds: add --force, or restore into a new table with --into NAME");
+                }
+                TableSnapshot snapshot = find(client, table, id);
+                long start = System.nanoTime();
+                if (into != null) {
+                    long written = snapshot.restoreInto(client, into, span);
+                    out.printf("restored snapshot %d of %s into new table %s: %d objects in %.1f s%n", id, table, into,
+                            written, (System.nanoTime() - start) / 1e9);
+                } else {
+                    long[] done = snapshot.restoreInPlace(client);
+                    out.printf("restored snapshot %d over table %s: %d objects written, %d keys removed in %.1f s%n", id,
+                            table, done[0], done[1], (System.nanoTime() - start) / 1e9);
+                }
+                return 0;
+            });
+        }
+    }
+
+    @Command(name = "export", mixinStandardHelpOptions = true,
+            description = "Writes snapshot ID of TABLE to FILE (a checksummed format; see SnapshotFile).")
+    static final class Export implements Callable<Integer> {
+        @ParentCommand
+        CliCommand cli;
+
+        @Parameters(index = "0", paramLabel = "TABLE")
+        String table;
+
+        @Parameters(index = "1", paramLabel = "ID")
+        long id;
+
+        @Parameters(index = "2", paramLabel = "FILE")
+        java.nio.file.Path file;
+
+        @Override
+        public Integer call() {
+            return cli.run("export", (client, out, err) -> {
+                long start = System.nanoTime();
+                var summary = find(client, table, id).exportTo(file);
+                out.printf("exported snapshot %d of %s to %s: %d objects, %d value bytes in %.1f s%n", id, table, file,
+                        summary.objects(), summary.valueBytes(), (System.nanoTime() - start) / 1e9);
+                return 0;
+            });
+        }
+    }
+
+    @Command(name = "import", mixinStandardHelpOptions = true,
+            description = "Checks FILE (an export) whole, then creates TABLE and writes its objects into it.")
+    static final class Import implements Callable<Integer> {
+        @ParentCommand
+        CliCommand cli;
+
+        @Parameters(index = "0", paramLabel = "FILE")
+        java.nio.file.Path file;
+
+        @Parameters(index = "1", paramLabel = "TABLE")
+        String table;
+
+        @picocli.CommandLine.Option(names = "--span", paramLabel = "N", description = "Tablets of the new table (default 1).")
+        int span = 1;
+
+        @Override
+        public Integer call() {
+            return cli.run("import", (client, out, err) -> {
+                long start = System.nanoTime();
+                var summary = client.importTable(table, span, file);
+                out.printf("imported %s into new table %s: %d objects, %d value bytes (snapshot %d of %s) in %.1f s%n",
+                        file, table, summary.objects(), summary.valueBytes(), summary.snapshotId(), summary.tableName(),
+                        (System.nanoTime() - start) / 1e9);
+                return 0;
+            });
+        }
+    }
 }

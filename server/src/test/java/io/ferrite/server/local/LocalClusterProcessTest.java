@@ -183,6 +183,18 @@ class LocalClusterProcessTest {
         assertThat(cli("get", "demo", "later", "--snapshot", "1").status()).isEqualTo(1);
         assertThat(cli("scan", "demo", "--snapshot", "1").out().lines()).contains("hello\tworld").hasSize(2);
         assertThat(cli("snapshots", "demo").out()).contains("COMPLETE");
+        Cli overLive = cli("restore", "demo", "1");
+        assertThat(overLive.status()).isEqualTo(2);
+        assertThat(overLive.err()).contains("--force");
+        assertThat(cli("restore", "demo", "1", "--into", "demo-restored").out())
+                .startsWith("restored snapshot 1 of demo into new table demo-restored: 2 objects");
+        assertThat(cli("get", "demo-restored", "hello").out()).isEqualTo("world" + System.lineSeparator());
+        String export = tmp.resolve("demo.frsnap").toString();
+        assertThat(cli("export", "demo", "1", export).out()).startsWith("exported snapshot 1 of demo to " + export
+                + ": 2 objects");
+        assertThat(cli("import", export, "demo-imported").out()).startsWith("imported " + export
+                + " into new table demo-imported: 2 objects");
+        assertThat(cli("get", "demo-imported", "hello").out()).isEqualTo("world" + System.lineSeparator());
         Cli noSuchSnapshot = cli("get", "demo", "hello", "--snapshot", "7");
         assertThat(noSuchSnapshot.status()).isEqualTo(1);
         assertThat(noSuchSnapshot.err()).contains("no snapshot 7 of table 'demo'");
