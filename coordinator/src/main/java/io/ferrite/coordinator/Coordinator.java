@@ -78,6 +78,7 @@ public final class Coordinator implements AutoCloseable {
     private MasterClients masterClients;
     private LeaderForwarder forwarder;
     private TableManager tableManager;
+    private io.ferrite.coordinator.snapshot.SnapshotManager snapshots;
     private FailureDetector failureDetector;
     private GrpcRecoveryRpc recoveryRpc;
     private RecoveryManager recoveries;
@@ -168,7 +169,7 @@ public final class Coordinator implements AutoCloseable {
 
         CoordinatorServiceImpl service = new CoordinatorServiceImpl(context.cluster(), view, store, tableManager,
                 leadership, forwarder, Duration.ofMillis(context.cacheWaitMs()), failureDetector,
-                new io.ferrite.coordinator.snapshot.SnapshotManager(client, paths, view, masterClients,
+                snapshots = new io.ferrite.coordinator.snapshot.SnapshotManager(client, paths, view, masterClients,
                         System::currentTimeMillis));
         rpcExecutor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ferrite-coordinator-rpc-", 0).factory());
         serverBoss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ferrite-coordinator-accept", true),
@@ -256,7 +257,16 @@ public final class Coordinator implements AutoCloseable {
         }
         failureDetector.start();
         resumePending();
+        clearUnfinishedSnapshots();
         scanRecoveries();
+    }
+
+    private void clearUnfinishedSnapshots() {
+        try {
+            snapshots.clearUnfinished();
+        } catch (RuntimeException e) {
+            LOG.warn("could not clear snapshots left unfinished by an earlier leader: {}", e.toString());
+        }
     }
 
     private void scanRecoveries() {

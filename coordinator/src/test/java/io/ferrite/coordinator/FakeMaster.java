@@ -30,6 +30,10 @@ import java.util.concurrent.atomic.AtomicLong;
 final class FakeMaster implements AutoCloseable {
     final List<TakeTabletsRequest> takes = new CopyOnWriteArrayList<>();
     final List<DropTableDataRequest> drops = new CopyOnWriteArrayList<>();
+    final List<io.ferrite.proto.v1.TakeSnapshotRequest> snapshotsTaken = new CopyOnWriteArrayList<>();
+    final List<io.ferrite.proto.v1.DropSnapshotRequest> snapshotsDropped = new CopyOnWriteArrayList<>();
+    /** TakeSnapshot calls still to refuse with UNAVAILABLE. */
+    final AtomicInteger failSnapshots = new AtomicInteger();
     /** TakeTablets calls still to fail with UNAVAILABLE. */
     final AtomicInteger failTakes = new AtomicInteger();
     private final AtomicLong nextSegment = new AtomicLong(100);
@@ -60,6 +64,29 @@ final class FakeMaster implements AutoCloseable {
                     @Override
                     public void takeTablets(TakeTabletsRequest request, StreamObserver<TakeTabletsResponse> out) {
                         self[0].takeTablets(request, out);
+                    }
+
+                    @Override
+                    public void takeSnapshot(io.ferrite.proto.v1.TakeSnapshotRequest request,
+                            StreamObserver<io.ferrite.proto.v1.TakeSnapshotResponse> out) {
+                        FakeMaster master = self[0];
+                        if (master.failSnapshots.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                            out.onError(io.grpc.Status.UNAVAILABLE.withDescription("fake master refuses")
+                                    .asRuntimeException());
+                            return;
+                        }
+                        master.snapshotsTaken.add(request);
+                        out.onNext(io.ferrite.proto.v1.TakeSnapshotResponse.newBuilder().setStatus(Status.OK)
+                                .setCut(1_000 + request.getSnapshotId()).setObjects(10).setBytes(1_000).build());
+                        out.onCompleted();
+                    }
+
+                    @Override
+                    public void dropSnapshot(io.ferrite.proto.v1.DropSnapshotRequest request,
+                            StreamObserver<io.ferrite.proto.v1.DropSnapshotResponse> out) {
+                        self[0].snapshotsDropped.add(request);
+                        out.onNext(io.ferrite.proto.v1.DropSnapshotResponse.newBuilder().setStatus(Status.OK).build());
+                        out.onCompleted();
                     }
 
                     @Override

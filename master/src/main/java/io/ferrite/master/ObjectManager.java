@@ -1027,13 +1027,15 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
     }
 
     /**
-     * Recovery: bytes of live entries this master could still take (memory minus live entries
-     * and the cleaner's reserve); a partition estimated above it is declined.
+     * Recovery: bytes of live entries this master could still take (memory minus live entries,
+     * the objects snapshots keep, and the cleaner's reserve); a partition estimated above it is
+     * declined.
      */
     public long roomBytes() {
+        long kept = snapshots.keptObjectsAndBytes()[1];
         log.lock();
         try {
-            return context.memoryBytes() - liveEntryBytes
+            return context.memoryBytes() - liveEntryBytes - kept
                     - (long) log.writerFloorSeglets() * SegletPool.SEGLET_SIZE_BYTES;
         } finally {
             log.unlock();

@@ -232,6 +232,57 @@ public final class SnapshotManager {
     }
 
     /**
+     * Clears what a leader that died while taking a snapshot left (leader only, at the start of
+     * its term): every TAKING record is such a leftover, since takes hold the same lock as this.
+     * Its parts are dropped on the holders that are up and the record goes.
+     *
+     * @return the leftovers cleared
+     */
+    public int clearUnfinished() {
+        lock.lock();
+        try {
+            int cleared = 0;
+            for (String table : Zk.children(client, paths.snapshotsRoot())) {
+                long tableId;
+                try {
+                    tableId = Long.parseUnsignedLong(table);
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                for (String child : Zk.children(client, paths.snapshots(tableId))) {
+                    String node = paths.snapshots(tableId) + "/" + child;
+                    SnapshotInfo info = read(node);
+                    if (info == null || info.getState() != SnapshotState.TAKING) {
+                        continue;
+                    }
+                    List<Long> holders = info.getTabletsList().stream().map(SnapshotTablet::getServerId).distinct()
+                            .toList();
+                    List<String> problems = dropParts(tableId, info.getSnapshotId(), holders);
+                    if (!problems.isEmpty()) {
+                        LOG.warn("unfinished snapshot {} of table {}: kept for now: {}", info.getSnapshotId(), table,
+                                String.join("; ", problems));
+                        continue;
+                    }
+                    Zk.unchecked("delete unfinished snapshot " + node, () -> {
+                        try {
+                            client.delete().forPath(node);
+                        } catch (KeeperException.NoNodeException e) {
+                            // Gone already.
+                        }
+                        return null;
+                    });
+                    LOG.info("cleared snapshot {} of table {}, left unfinished by an earlier leader",
+                            info.getSnapshotId(), table);
+                    cleared++;
+                }
+            }
+            return cleared;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Asks each holder that is up to forget its part; a holder that is gone took its part with it.
      *
      * @return what went wrong (empty: every part is gone)

@@ -183,6 +183,10 @@ public final class ClusterPaths {
         return path(RECOVERIES) + "/" + serverNode(serverId);
     }
 
+    public String snapshotsRoot() {
+        return path(SNAPSHOTS);
+    }
+
     public String snapshots(long tableId) {
         return path(SNAPSHOTS) + "/" + Long.toUnsignedString(tableId);
     }
