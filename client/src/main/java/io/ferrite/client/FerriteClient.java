@@ -231,6 +231,58 @@ public final class FerriteClient implements AutoCloseable {
     }
 
     /**
+     * Turns on automatic snapshots of a table: one every {@code interval}, kept by the
+     * time-machine retention (the newest of each hour for a day, of each day for a month, of
+     * each week before), dropping the oldest while the table's snapshots pin more than
+     * {@code budgetBytes} on its masters.
+     *
+     * @param table       the table's name
+     * @param interval    at least one second
+     * @param budgetBytes 0 for no budget
+     */
+    public void setAutosave(String table, java.time.Duration interval, long budgetBytes) {
+        setAutosave(table, interval.toMillis(), budgetBytes);
+    }
+
+    /**
+     * Turns automatic snapshots of a table off (the snapshots taken stay).
+     *
+     * @param table the table's name
+     */
+    public void autosaveOff(String table) {
+        setAutosave(table, 0, 0);
+    }
+
+    private void setAutosave(String table, long intervalMs, long budgetBytes) {
+        var response = Failures.await(runtime.coordinator().setAutosave(table, intervalMs, budgetBytes));
+        switch (response.getStatus()) {
+            case OK -> { }
+            case TABLE_DOESNT_EXIST -> throw new TableNotFoundException(response.getMessage());
+            case INVALID_ARGUMENT -> throw new InvalidArgumentException("autosave: " + response.getMessage());
+            default -> throw new FerriteException("autosave(" + table + "): " + response.getStatus() + " "
+                    + response.getMessage());
+        }
+    }
+
+    /**
+     * The newest complete snapshot of a table taken at or before {@code time}: "the table as of".
+     *
+     * @param table the table's name
+     * @param time  the time
+     * @return the snapshot, or empty if none was taken by then
+     */
+    public java.util.Optional<TableSnapshot> snapshotAsOf(String table, java.time.Instant time) {
+        TableSnapshot best = null;
+        for (TableSnapshot snapshot : snapshots(table)) {
+            if (snapshot.complete() && !snapshot.createdAt().isAfter(time)
+                    && (best == null || snapshot.createdAt().isAfter(best.createdAt()))) {
+                best = snapshot;
+            }
+        }
+        return java.util.Optional.ofNullable(best);
+    }
+
+    /**
      * Imports a snapshot export file ({@link TableSnapshot#exportTo}) into a new table. The whole
      * file is checked first (framing, limits, checksum): a damaged file changes nothing.
      *

@@ -97,6 +97,15 @@ public final class TableSnapshot {
     }
 
     /**
+     * Whether autosave took it (its retention may drop it) rather than a request.
+     *
+     * @return true for an automatic snapshot
+     */
+    public boolean automatic() {
+        return info.getAutomatic();
+    }
+
+    /**
      * Objects the table held when the snapshot was taken (from the masters' statistics).
      *
      * @return the count

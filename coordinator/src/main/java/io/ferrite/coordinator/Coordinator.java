@@ -87,6 +87,8 @@ public final class Coordinator implements AutoCloseable {
     private ExecutorService detectorExecutor;
     private ExecutorService rpcExecutor;
     private ScheduledExecutorService leaderExecutor;
+    /** Autosave rounds: on their own thread, so a slow master never delays the leader's other duties. */
+    private ScheduledExecutorService autosaveExecutor;
     private ScheduledFuture<?> periodic;
     private Server server;
     /**
@@ -218,6 +220,10 @@ public final class Coordinator implements AutoCloseable {
         }
         periodic = leaderExecutor.scheduleWithFixedDelay(this::periodicDuties, context.retryIntervalMs(),
                 context.retryIntervalMs(), TimeUnit.MILLISECONDS);
+        autosaveExecutor = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon()
+                .name("ferrite-coordinator-autosave").factory());
+        autosaveExecutor.scheduleWithFixedDelay(this::runAutosave, context.retryIntervalMs(), context.retryIntervalMs(),
+                TimeUnit.MILLISECONDS);
         LOG.info("coordinator of cluster '{}' serving at {} (ZooKeeper {})", context.cluster(), address,
                 context.zkConnect());
     }
@@ -295,6 +301,17 @@ public final class Coordinator implements AutoCloseable {
             failureDetector.scan();
             resumePending();
             scanRecoveries();
+        }
+    }
+
+    private void runAutosave() {
+        if (closed || !leadership.isLeader()) {
+            return;
+        }
+        try {
+            snapshots.runAutosave();
+        } catch (RuntimeException e) {
+            LOG.warn("autosave round failed; the next round tries again: {}", e.toString());
         }
     }
 
@@ -418,6 +435,9 @@ public final class Coordinator implements AutoCloseable {
         }
         if (leaderExecutor != null) {
             leaderExecutor.shutdownNow();
+        }
+        if (autosaveExecutor != null) {
+            autosaveExecutor.shutdownNow();
         }
         if (announcement != null) {
             try {

@@ -117,6 +117,39 @@ class SnapshotAdminTest {
         assertThat(snapshot().getStatus()).isEqualTo(Status.OK);
     }
 
+    /**
+     * Autosave every second: the leader's rounds take automatic snapshots and the retention keeps
+     * only the newest of the hour (all are in this hour), dropping the others on the masters;
+     * a snapshot taken on request is never dropped by it; off stops it.
+     */
+    @Test
+    void autosaveTakesSnapshotsAndItsRetentionKeepsTheNewestOfTheHour() throws Exception {
+        long manual = snapshot().getSnapshot().getSnapshotId();
+        var bad = client.setAutosave(io.ferrite.proto.v1.SetAutosaveRequest.newBuilder().setTableName("t")
+                .setIntervalMs(500).build());
+        assertThat(bad.getStatus()).isEqualTo(Status.INVALID_ARGUMENT);
+        assertThat(client.setAutosave(io.ferrite.proto.v1.SetAutosaveRequest.newBuilder().setTableName("nope")
+                .setIntervalMs(1_000).build()).getStatus()).isEqualTo(Status.TABLE_DOESNT_EXIST);
+        assertThat(client.setAutosave(io.ferrite.proto.v1.SetAutosaveRequest.newBuilder().setTableName("t")
+                .setIntervalMs(1_000).build()).getStatus()).isEqualTo(Status.OK);
+        Awaitility.await("three automatic snapshots taken").atMost(Duration.ofSeconds(30))
+                .until(() -> masters.getFirst().snapshotsTaken.size() >= 4);
+        Awaitility.await("older automatic snapshots dropped").atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> {
+                    List<SnapshotInfo> all = list();
+                    assertThat(all).filteredOn(SnapshotInfo::getAutomatic).hasSize(1);
+                    assertThat(all).extracting(SnapshotInfo::getSnapshotId).contains(manual);
+                    assertThat(masters.getFirst().snapshotsDropped).isNotEmpty();
+                });
+        assertThat(client.setAutosave(io.ferrite.proto.v1.SetAutosaveRequest.newBuilder().setTableName("t")
+                .setIntervalMs(0).build()).getStatus()).isEqualTo(Status.OK);
+        try (CuratorFramework curator = CuratorFrameworkFactory.newClient(zk.getConnectString(), new RetryOneTime(100))) {
+            curator.start();
+            long tableId = list().getFirst().getTableId();
+            assertThat(curator.checkExists().forPath(new ClusterPaths(cluster.name).autosave(tableId))).isNull();
+        }
+    }
+
     @Test
     void theNextLeaderClearsASnapshotADeadLeaderLeftUnfinished() throws Exception {
         long tableId = snapshot().getSnapshot().getTableId();

@@ -775,6 +775,11 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
         return new SnapshotStats(snapshots.snapshotCount(), kept[0], kept[1]);
     }
 
+    /** Per table id with snapshots here: framed bytes of the objects kept only for them. */
+    public Map<Long, Long> snapshotKeptBytesByTable() {
+        return snapshots.keptBytesByTable();
+    }
+
     /** For tests in this package: the snapshot history itself. */
     SnapshotHistory snapshotHistory() {
         return snapshots;

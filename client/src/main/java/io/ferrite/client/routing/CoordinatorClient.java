@@ -187,6 +187,22 @@ public final class CoordinatorClient {
                 r -> redirect(r.getStatus(), r.getLeader()));
     }
 
+    /**
+     * Turns autosave of a table on or off.
+     *
+     * @param table       table name
+     * @param intervalMs  0 for off
+     * @param budgetBytes memory budget of its snapshots (0: none)
+     * @return the final answer
+     */
+    public CompletableFuture<io.ferrite.proto.v1.SetAutosaveResponse> setAutosave(String table, long intervalMs,
+                                                                                  long budgetBytes) {
+        var request = io.ferrite.proto.v1.SetAutosaveRequest.newBuilder().setTableName(table).setIntervalMs(intervalMs)
+                .setBudgetBytes(budgetBytes).build();
+        return call("setAutosave(" + table + ")", request, (stub, q, o) -> stub.setAutosave(q, o),
+                r -> redirect(r.getStatus(), r.getLeader()));
+    }
+
     /** Null for a final answer, the leader (or "" if unknown) to go elsewhere. */
     private static String redirect(Status status, String leader) {
         return switch (status) {

@@ -161,6 +161,15 @@ public final class CoordinatorServiceImpl extends CoordinatorServiceGrpc.Coordin
     }
 
     @Override
+    public void setAutosave(io.ferrite.proto.v1.SetAutosaveRequest request,
+                            StreamObserver<io.ferrite.proto.v1.SetAutosaveResponse> responses) {
+        answer("SetAutosave", responses, () -> leadership.isLeader()
+                ? snapshots.setAutosave(request.getTableName(), request.getIntervalMs(), request.getBudgetBytes())
+                : io.ferrite.proto.v1.SetAutosaveResponse.newBuilder().setStatus(Status.NOT_LEADER)
+                        .setMessage("not the leader").setLeader(leadership.leaderAddress().orElse("")).build());
+    }
+
+    @Override
     public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> responses) {
         answer("Heartbeat", responses, () -> leadership.isLeader() ? heartbeats.receive(request)
                 : HeartbeatResponse.newBuilder().setStatus(Status.NOT_LEADER).setSequence(request.getSequence())

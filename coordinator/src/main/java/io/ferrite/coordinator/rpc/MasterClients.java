@@ -108,6 +108,19 @@ public final class MasterClients implements MasterControl, Prober {
         return result;
     }
 
+    @Override
+    public CompletableFuture<io.ferrite.proto.v1.ServerStatsResponse> serverStats(String address) {
+        CompletableFuture<io.ferrite.proto.v1.ServerStatsResponse> result = new CompletableFuture<>();
+        Context.ROOT.run(() -> {
+            try {
+                stub(address).serverStats(io.ferrite.proto.v1.ServerStatsRequest.getDefaultInstance(), observer(result));
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
     /**
      * A probe: {@code ControlService.Ping} with its own deadline, on a channel whose reconnection
      * backoff is reset first (a channel still backing off from an earlier failure would fail the

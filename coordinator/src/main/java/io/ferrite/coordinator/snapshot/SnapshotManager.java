@@ -58,6 +58,8 @@ import org.slf4j.LoggerFactory;
  * is then listed LOST, never as complete.
  */
 public final class SnapshotManager {
+    /** Shortest autosave interval. */
+    public static final long MIN_AUTOSAVE_INTERVAL_MS = 1_000;
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotManager.class);
 
     private final CuratorFramework client;
@@ -76,8 +78,17 @@ public final class SnapshotManager {
         this.clockMillis = clockMillis;
     }
 
-    /** Takes a snapshot of a table (leader only). */
+    /** Takes a snapshot of a table on request (leader only). */
     public CreateSnapshotResponse create(String tableName) {
+        return create(tableName, false);
+    }
+
+    /**
+     * Takes a snapshot of a table (leader only).
+     *
+     * @param automatic taken by autosave (its retention may drop it)
+     */
+    public CreateSnapshotResponse create(String tableName, boolean automatic) {
         lock.lock();
         long t0 = System.nanoTime();
         try {
@@ -98,7 +109,7 @@ public final class SnapshotManager {
                 return retry("table '" + tableName + "' has no tablets yet");
             }
             SnapshotInfo.Builder info = SnapshotInfo.newBuilder().setTableId(tableId).setTableName(tableName)
-                    .setCreatedAtMillis(clockMillis.getAsLong()).setState(SnapshotState.TAKING);
+                    .setCreatedAtMillis(clockMillis.getAsLong()).setState(SnapshotState.TAKING).setAutomatic(automatic);
             for (Map.Entry<Long, List<Tablet>> entry : byOwner.entrySet()) {
                 for (Tablet tablet : entry.getValue()) {
                     info.addTablets(SnapshotTablet.newBuilder().setStartHash(tablet.getStartHash())
@@ -229,6 +240,141 @@ public final class SnapshotManager {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Turns autosave of a table on or off (leader only).
+     *
+     * @param intervalMs 0: off; else at least 1,000
+     */
+    public io.ferrite.proto.v1.SetAutosaveResponse setAutosave(String tableName, long intervalMs, long budgetBytes) {
+        var response = io.ferrite.proto.v1.SetAutosaveResponse.newBuilder();
+        if (intervalMs != 0 && intervalMs < MIN_AUTOSAVE_INTERVAL_MS) {
+            return response.setStatus(Status.INVALID_ARGUMENT).setMessage("interval_ms: " + intervalMs
+                    + " is below the minimum of " + MIN_AUTOSAVE_INTERVAL_MS + " (0 turns autosave off)").build();
+        }
+        Optional<TableInfo> table = view.table(tableName);
+        if (table.isEmpty()) {
+            return response.setStatus(Status.TABLE_DOESNT_EXIST).setMessage("no table '" + tableName + "'").build();
+        }
+        String node = paths.autosave(table.get().getTableId());
+        lock.lock();
+        try {
+            if (intervalMs == 0) {
+                Zk.unchecked("turn autosave off at " + node, () -> {
+                    try {
+                        client.delete().forPath(node);
+                    } catch (KeeperException.NoNodeException e) {
+                        // Off already.
+                    }
+                    return null;
+                });
+                LOG.info("autosave of table '{}' off", tableName);
+            } else {
+                byte[] settings = io.ferrite.proto.v1.AutosaveSettings.newBuilder()
+                        .setTableId(table.get().getTableId()).setIntervalMs(intervalMs).setBudgetBytes(budgetBytes)
+                        .build().toByteArray();
+                Zk.unchecked("set autosave at " + node, () -> {
+                    try {
+                        client.create().creatingParentsIfNeeded().forPath(node, settings);
+                    } catch (KeeperException.NodeExistsException e) {
+                        client.setData().forPath(node, settings);
+                    }
+                    return null;
+                });
+                LOG.info("autosave of table '{}' every {} ms, budget {} bytes", tableName, intervalMs, budgetBytes);
+            }
+        } finally {
+            lock.unlock();
+        }
+        return response.setStatus(Status.OK).build();
+    }
+
+    /**
+     * One autosave round (leader, periodically): for each table with autosave on, a snapshot
+     * if the newest automatic one is at least its interval old, then the retention policy's
+     * drops. A table that was dropped loses its autosave setting (its snapshots stay).
+     *
+     * @return snapshots taken and dropped in this round
+     */
+    public int[] runAutosave() {
+        int taken = 0;
+        int dropped = 0;
+        for (String child : Zk.children(client, paths.autosaveRoot())) {
+            String node = paths.autosaveRoot() + "/" + child;
+            Zk.Versioned data = Zk.read(client, node);
+            if (data == null) {
+                continue;
+            }
+            io.ferrite.proto.v1.AutosaveSettings settings;
+            try {
+                settings = io.ferrite.proto.v1.AutosaveSettings.parseFrom(data.data());
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                LOG.warn("autosave node {} is malformed; ignored: {}", node, e.getMessage());
+                continue;
+            }
+            Optional<TableInfo> table = view.table(settings.getTableId());
+            if (table.isEmpty()) {
+                Zk.unchecked("forget autosave of a dropped table at " + node, () -> {
+                    try {
+                        client.delete().forPath(node);
+                    } catch (KeeperException.NoNodeException e) {
+                        // Gone already.
+                    }
+                    return null;
+                });
+                continue;
+            }
+            List<SnapshotInfo> automatic = list(table.get().getName(), settings.getTableId()).getSnapshotsList()
+                    .stream().filter(SnapshotInfo::getAutomatic).toList();
+            long now = clockMillis.getAsLong();
+            long newest = automatic.stream().mapToLong(SnapshotInfo::getCreatedAtMillis).max().orElse(Long.MIN_VALUE);
+            if (automatic.isEmpty() || now - newest >= settings.getIntervalMs()) {
+                CreateSnapshotResponse response = create(table.get().getName(), true);
+                if (response.getStatus() == Status.OK) {
+                    taken++;
+                    automatic = new ArrayList<>(automatic);
+                    automatic.add(response.getSnapshot());
+                } else {
+                    LOG.warn("autosave of table '{}': {} {}", table.get().getName(), response.getStatus(),
+                            response.getMessage());
+                }
+            }
+            long pinned = settings.getBudgetBytes() > 0 ? pinnedBytes(settings.getTableId(), automatic) : 0;
+            java.util.Set<Long> drop = RetentionPolicy.toDrop(automatic.stream()
+                    .map(s -> new RetentionPolicy.Taken(s.getSnapshotId(), java.time.Instant.ofEpochMilli(
+                            s.getCreatedAtMillis()))).toList(), java.time.Instant.ofEpochMilli(now), pinned,
+                    settings.getBudgetBytes());
+            for (long id : drop) {
+                DropTableSnapshotResponse response = drop(settings.getTableId(), id);
+                if (response.getStatus() == Status.OK) {
+                    dropped++;
+                }
+            }
+        }
+        return new int[] {taken, dropped};
+    }
+
+    /** Memory the table's snapshots pin on the masters holding them (those that answer). */
+    private long pinnedBytes(long tableId, List<SnapshotInfo> snapshots) {
+        long pinned = 0;
+        List<Long> holders = snapshots.stream().flatMap(s -> s.getTabletsList().stream())
+                .map(SnapshotTablet::getServerId).distinct().toList();
+        for (long holder : holders) {
+            Optional<ServerInfo> server = view.server(holder);
+            if (server.isEmpty() || server.get().getStatus() != ServerStatus.UP) {
+                continue;
+            }
+            try {
+                pinned += masters.serverStats(server.get().getAddress()).get().getSnapshotKeptBytesOrDefault(tableId, 0);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return pinned;
+            } catch (ExecutionException e) {
+                LOG.debug("autosave: no statistics from {}: {}", server.get().getAddress(), e.getCause().toString());
+            }
+        }
+        return pinned;
     }
 
     /**

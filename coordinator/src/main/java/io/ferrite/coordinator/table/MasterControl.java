@@ -22,6 +22,8 @@ public interface MasterControl extends AutoCloseable {
     CompletableFuture<io.ferrite.proto.v1.DropSnapshotResponse> dropSnapshot(String address,
             io.ferrite.proto.v1.DropSnapshotRequest request);
 
+    CompletableFuture<io.ferrite.proto.v1.ServerStatsResponse> serverStats(String address);
+
     @Override
     void close();
 }

@@ -21,6 +21,7 @@ import java.util.List;
  *   creating/&lt;name&gt;/&lt;nnnnnn&gt;        UInt64Value    tablet whose owner has not yet confirmed TakeTablets
  *   dropping/&lt;table id&gt;/&lt;server&gt;    TableInfo      owner that has not yet confirmed DropTableData
  *   snapshots/&lt;table id&gt;/&lt;snapshot id&gt; SnapshotInfo  one table snapshot: its tablets, holders, cuts
+ *   autosave/&lt;table id&gt;            AutosaveSettings  automatic snapshots of a table: interval, memory budget
  *   coordinators/&lt;host:port&gt;        (ephemeral)    a running coordinator (data: host:port)
  *   leader/...                      Curator LeaderLatch (participant id = host:port)
  * </pre>
@@ -46,6 +47,7 @@ public final class ClusterPaths {
     public static final String LEADER = "leader";
     public static final String RECOVERIES = "recoveries";
     public static final String SNAPSHOTS = "snapshots";
+    public static final String AUTOSAVE = "autosave";
 
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
@@ -181,6 +183,14 @@ public final class ClusterPaths {
     /** The record of a crashed master's recovery in progress. */
     public String recovery(long serverId) {
         return path(RECOVERIES) + "/" + serverNode(serverId);
+    }
+
+    public String autosaveRoot() {
+        return path(AUTOSAVE);
+    }
+
+    public String autosave(long tableId) {
+        return path(AUTOSAVE) + "/" + Long.toUnsignedString(tableId);
     }
 
     public String snapshotsRoot() {

@@ -80,6 +80,7 @@ public final class SnapshotHistory {
         final Map<Long, Snapshot> byId = new ConcurrentHashMap<>();
         volatile long[] cuts = new long[0];
         final NavigableMap<Long, List<Kept>> keptByOrder = new TreeMap<>(Long::compareUnsigned);
+        long keptBytes;
 
         long newestCut() {
             long[] c = cuts;
@@ -168,6 +169,7 @@ public final class SnapshotHistory {
                     released.add(kept);
                     byReference.remove(kept.reference);
                     keptBytes -= kept.framedBytes;
+                    table.keptBytes -= kept.framedBytes;
                     return true;
                 });
                 if (list.isEmpty()) {
@@ -217,6 +219,7 @@ public final class SnapshotHistory {
         table.keptByOrder.computeIfAbsent(HashTable.indexOrder(hash), k -> new ArrayList<>(1)).add(kept);
         byReference.put(reference, kept);
         keptBytes += framedBytes;
+        table.keptBytes += framedBytes;
         segment.addSnapshotPins(1);
         return true;
     }
@@ -327,6 +330,18 @@ public final class SnapshotHistory {
         lock.readLock().lock();
         try {
             return new long[] {byReference.size(), keptBytes};
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Per table id with snapshots here: framed bytes of the objects kept for them. */
+    public Map<Long, Long> keptBytesByTable() {
+        lock.readLock().lock();
+        try {
+            Map<Long, Long> bytes = new java.util.HashMap<>();
+            tables.forEach((id, table) -> bytes.put(id, table.keptBytes));
+            return bytes;
         } finally {
             lock.readLock().unlock();
         }

@@ -37,7 +37,8 @@ import picocli.CommandLine.Spec;
                 AdminCommands.Servers.class, AdminCommands.Status.class, DataCommands.Put.class,
                 DataCommands.Get.class, DataCommands.Del.class, DataCommands.Incr.class, DataCommands.Scan.class,
                 SnapshotCommands.Take.class, SnapshotCommands.ListAll.class, SnapshotCommands.Drop.class,
-                SnapshotCommands.Restore.class, SnapshotCommands.Export.class, SnapshotCommands.Import.class},
+                SnapshotCommands.Restore.class, SnapshotCommands.Export.class, SnapshotCommands.Import.class,
+                SnapshotCommands.Autosave.class},
         description = {"Runs one command against a Ferrite cluster.",
                 "Without --cluster, the address comes from the cluster-address file that 'ferrite local' writes"
                         + " (DATA_DIR/cluster-address; --data-dir DIR picks the directory), or from"

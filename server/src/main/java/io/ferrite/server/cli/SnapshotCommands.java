@@ -66,10 +66,10 @@ final class SnapshotCommands {
                     return 0;
                 }
                 List<String[]> rows = new ArrayList<>();
-                rows.add(new String[] {"ID", "CREATED", "STATE", "OBJECTS", "BYTES"});
+                rows.add(new String[] {"ID", "CREATED", "STATE", "TAKEN-BY", "OBJECTS", "BYTES"});
                 for (TableSnapshot s : snapshots) {
                     rows.add(new String[] {Long.toString(s.id()), s.createdAt().toString(), s.state(),
-                            Long.toString(s.objects()), Long.toString(s.bytes())});
+                            s.automatic() ? "autosave" : "request", Long.toString(s.objects()), Long.toString(s.bytes())});
                 }
                 AdminCommands.printTable(out, rows);
                 return 0;
@@ -109,8 +109,12 @@ final class SnapshotCommands {
         @Parameters(index = "0", paramLabel = "TABLE")
         String table;
 
-        @Parameters(index = "1", paramLabel = "ID")
-        long id;
+        @Parameters(index = "1", paramLabel = "ID", arity = "0..1", description = "The snapshot (or use --as-of).")
+        Long id;
+
+        @picocli.CommandLine.Option(names = "--as-of", paramLabel = "TIME",
+                description = "The newest snapshot taken at or before TIME (ISO-8601, e.g. 2026-12-07T20:00:00Z).")
+        String asOf;
 
         @picocli.CommandLine.Option(names = "--into", paramLabel = "NAME", description = "A new table to restore into.")
         String into;
@@ -128,7 +132,24 @@ final class SnapshotCommands {
                     throw new CliCommand.Failure(CliCommand.EXIT_USAGE, "restoring over the live table '" + table
                             + "' replaces what it holds: add --force, or restore into a new table with --into NAME");
                 }
-                TableSnapshot snapshot = find(client, table, id);
+                if ((id == null) == (asOf == null)) {
+                    throw new CliCommand.Failure(CliCommand.EXIT_USAGE, "give a snapshot ID or --as-of TIME (one of them)");
+                }
+                TableSnapshot snapshot;
+                if (asOf != null) {
+                    java.time.Instant time;
+                    try {
+                        time = java.time.Instant.parse(asOf);
+                    } catch (java.time.format.DateTimeParseException e) {
+                        throw new CliCommand.Failure(CliCommand.EXIT_USAGE, "--as-of: '" + asOf
+                                + "' is not an ISO-8601 instant such as 2026-12-07T20:00:00Z");
+                    }
+                    snapshot = client.snapshotAsOf(table, time).orElseThrow(() -> new CliCommand.Failure(
+                            CliCommand.EXIT_FAILED, "no snapshot of table '" + table + "' was taken at or before " + asOf));
+                } else {
+                    snapshot = find(client, table, id);
+                }
+                long id = snapshot.id();
                 long start = System.nanoTime();
                 if (into != null) {
                     long written = snapshot.restoreInto(client, into, span);
@@ -196,6 +217,80 @@ final class SnapshotCommands {
                         (System.nanoTime() - start) / 1e9);
                 return 0;
             });
+        }
+    }
+
+    @Command(name = "autosave", mixinStandardHelpOptions = true,
+            description = {"Takes snapshots of TABLE automatically (--every DURATION) and keeps a time machine of them:"
+                    + " the newest of each hour for a day, of each day for a month, of each week before; with --budget,"
+                    + " the oldest go while its snapshots pin more memory than that. --off stops it."})
+    static final class Autosave implements Callable<Integer> {
+        @ParentCommand
+        CliCommand cli;
+
+        @Parameters(index = "0", paramLabel = "TABLE")
+        String table;
+
+        @picocli.CommandLine.Option(names = "--every", paramLabel = "DURATION",
+                description = "Interval: 90s, 10m, 1h, 1d (at least 1s).")
+        String every;
+
+        @picocli.CommandLine.Option(names = "--budget", paramLabel = "SIZE",
+                description = "Most memory the table's snapshots may pin, e.g. 512m, 2g (default: no budget).")
+        String budget;
+
+        @picocli.CommandLine.Option(names = "--off", description = "Stop taking snapshots (those taken stay).")
+        boolean off;
+
+        @Override
+        public Integer call() {
+            return cli.run("autosave", (client, out, err) -> {
+                if (off == (every != null)) {
+                    throw new CliCommand.Failure(CliCommand.EXIT_USAGE, "give --every DURATION or --off (one of them)");
+                }
+                if (off) {
+                    client.autosaveOff(table);
+                    out.println("autosave of table " + table + " off");
+                    return 0;
+                }
+                java.time.Duration interval = duration(every);
+                long budgetBytes = budget == null ? 0 : size(budget);
+                client.setAutosave(table, interval, budgetBytes);
+                out.println("autosave of table " + table + " every " + every
+                        + (budget == null ? "" : ", budget " + budget));
+                return 0;
+            });
+        }
+
+        private static java.time.Duration duration(String text) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h|d)").matcher(text.trim());
+            if (!m.matches()) {
+                throw new CliCommand.Failure(CliCommand.EXIT_USAGE, "--every: '" + text + "' is not a duration such as"
+                        + " 90s, 10m, 1h or 1d");
+            }
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2)) {
+                case "ms" -> java.time.Duration.ofMillis(n);
+                case "s" -> java.time.Duration.ofSeconds(n);
+                case "m" -> java.time.Duration.ofMinutes(n);
+                case "h" -> java.time.Duration.ofHours(n);
+                default -> java.time.Duration.ofDays(n);
+            };
+        }
+
+        private static long size(String text) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)([kKmMgG]?)").matcher(text.trim());
+            if (!m.matches()) {
+                throw new CliCommand.Failure(CliCommand.EXIT_USAGE, "--budget: '" + text + "' is not a size such as 512m"
+                        + " or 2g");
+            }
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2).toLowerCase(java.util.Locale.ROOT)) {
+                case "k" -> n << 10;
+                case "m" -> n << 20;
+                case "g" -> n << 30;
+                default -> n;
+            };
         }
     }
 }

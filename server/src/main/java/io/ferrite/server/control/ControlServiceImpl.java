@@ -131,6 +131,7 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
                     .setCleanerBytesMoved(s.cleaner().bytesMoved())
                     .setCleanerSegletsFreed(s.cleaner().segletsFreed())
                     .addAllLogSegmentIds(java.util.Arrays.stream(engine.log().segmentIds()).boxed().toList())
+                    .putAllSnapshotKeptBytes(engine.snapshotKeptBytesByTable())
                     .setReplicas(engine.context().replicationHook() instanceof
                             io.ferrite.master.replication.ReplicaManager m ? m.factor() : 0)
                     .build());

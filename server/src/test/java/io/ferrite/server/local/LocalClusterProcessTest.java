@@ -200,6 +200,14 @@ class LocalClusterProcessTest {
         assertThat(noSuchSnapshot.err()).contains("no snapshot 7 of table 'demo'");
         assertThat(cli("drop-snapshot", "demo", "1").out()).contains("dropped snapshot 1");
         assertThat(cli("snapshots", "demo").err()).contains("no snapshots");
+        assertThat(cli("autosave", "demo", "--every", "5x").status()).isEqualTo(2);
+        assertThat(cli("autosave", "demo", "--every", "5m", "--budget", "64m").out())
+                .startsWith("autosave of table demo every 5m, budget 64m");
+        org.awaitility.Awaitility.await("autosave takes its first snapshot").atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> cli("snapshots", "demo").out().contains("autosave"));
+        assertThat(cli("restore", "demo", "--as-of", java.time.Instant.now().toString(), "--into", "demo-as-of").out())
+                .startsWith("restored snapshot 2 of demo into new table demo-as-of");
+        assertThat(cli("autosave", "demo", "--off").out()).startsWith("autosave of table demo off");
         Cli unknown = cli("get", "no-such-table", "k");
         assertThat(unknown.status()).isEqualTo(1);
         assertThat(unknown.err()).contains("no-such-table");
