@@ -212,31 +212,73 @@ public final class TableSnapshot {
     public Stream<ObjectValue> stream() {
         List<String> holders = info.getTabletsList().stream().map(this::addressOf).distinct().toList();
         io.grpc.Context.CancellableContext context = io.grpc.Context.current().withCancellation();
-        Iterator<ObjectValue> objects = holders.stream().flatMap(address -> {
-            Iterator<EnumerateResponse> responses;
-            io.grpc.Context previous = context.attach();
-            try {
-                // The stream's calls belong to the context, so closing the stream cancels them.
-                responses = DataServiceGrpc.newBlockingStub(runtime.channel(address))
-                        .enumerate(EnumerateRequest.newBuilder().setTableId(tableId()).setSnapshotId(id()).build());
-            } finally {
-                context.detach(previous);
-            }
-            return StreamSupport.stream(Spliterators.spliteratorUnknownSize(responses, Spliterator.ORDERED), false)
-                    .flatMap(response -> {
-                        if (response.getStatus() == Status.SNAPSHOT_DOESNT_EXIST) {
-                            throw new SnapshotNotFoundException("snapshot " + id() + " of table " + tableName()
-                                    + ": " + response.getMessage());
-                        }
-                        if (response.getStatus() != Status.OK) {
-                            throw new FerriteException("enumerate snapshot " + id() + ": " + response.getStatus() + " "
-                                    + response.getMessage());
-                        }
-                        return response.getObjectsList().stream().map(TableSnapshot::toValue);
-                    });
-        }).iterator();
+        PartsIterator objects = new PartsIterator(holders, context);
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(objects, Spliterator.ORDERED
                 | Spliterator.NONNULL), false).onClose(() -> context.cancel(null));
+    }
+
+    /**
+     * The objects of every part, one response message at a time (a flat-mapped stream would
+     * buffer a whole part when iterated: 43 M objects did not fit a 4 GB heap).
+     */
+    private final class PartsIterator implements Iterator<ObjectValue> {
+        private final Iterator<String> holders;
+        private final io.grpc.Context.CancellableContext context;
+        private Iterator<EnumerateResponse> responses = java.util.Collections.emptyIterator();
+        private Iterator<EnumeratedObject> batch = java.util.Collections.emptyIterator();
+
+        PartsIterator(List<String> holders, io.grpc.Context.CancellableContext context) {
+            this.holders = holders.iterator();
+            this.context = context;
+        }
+
+        @Override
+        public boolean hasNext() {
+            try {
+                return advance();
+            } catch (io.grpc.StatusRuntimeException e) {
+                throw new FerriteException("enumerate snapshot " + id() + " of table " + tableName() + " failed: "
+                        + e.getStatus(), e);
+            }
+        }
+
+        private boolean advance() {
+            while (!batch.hasNext()) {
+                if (responses.hasNext()) {
+                    EnumerateResponse response = responses.next();
+                    if (response.getStatus() == Status.SNAPSHOT_DOESNT_EXIST) {
+                        throw new SnapshotNotFoundException("snapshot " + id() + " of table " + tableName() + ": "
+                                + response.getMessage());
+                    }
+                    if (response.getStatus() != Status.OK) {
+                        throw new FerriteException("enumerate snapshot " + id() + ": " + response.getStatus() + " "
+                                + response.getMessage());
+                    }
+                    batch = response.getObjectsList().iterator();
+                } else if (holders.hasNext()) {
+                    String address = holders.next();
+                    io.grpc.Context previous = context.attach();
+                    try {
+                        // The part's call belongs to the context, so closing the stream cancels it.
+                        responses = DataServiceGrpc.newBlockingStub(runtime.channel(address)).enumerate(
+                                EnumerateRequest.newBuilder().setTableId(tableId()).setSnapshotId(id()).build());
+                    } finally {
+                        context.detach(previous);
+                    }
+                } else {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public ObjectValue next() {
+            if (!hasNext()) {
+                throw new java.util.NoSuchElementException();
+            }
+            return toValue(batch.next());
+        }
     }
 
     /**
