@@ -77,9 +77,23 @@ final class CertifiedReplicas implements AutoCloseable {
         for (int choice = 0; choice < most; choice++) {
             Map<String, Entry> state = new HashMap<>();
             for (var master : copies.entrySet()) {
-                for (List<Copy> list : master.getValue().values()) {
-                    if (!list.isEmpty()) {
-                        parse(master.getKey(), list.get(Math.min(choice, list.size() - 1)), tableId, state, problems);
+                for (var segment : master.getValue().entrySet()) {
+                    List<Copy> list = segment.getValue();
+                    if (list.isEmpty()) {
+                        continue;
+                    }
+                    // The chosen copy, else the others in turn: a copy listed a moment ago may be gone
+                    // by now (a restarted backup reconciling drops replicas its master replaced), and
+                    // recovery would read any sound copy. Only a segment none of whose copies reads
+                    // is a problem.
+                    List<String> failures = new ArrayList<>();
+                    boolean read = false;
+                    for (int i = 0; i < list.size() && !read; i++) {
+                        Copy copy = list.get((Math.min(choice, list.size() - 1) + i) % list.size());
+                        read = parse(master.getKey(), copy, tableId, state, failures);
+                    }
+                    if (!read) {
+                        problems.addAll(failures);
                     }
                 }
             }
@@ -91,21 +105,27 @@ final class CertifiedReplicas implements AutoCloseable {
     private record Copy(String backup, ReplicaInfo info) {
     }
 
-    private void parse(long masterId, Copy copy, long tableId, Map<String, Entry> state, List<String> problems) {
+    /**
+     * Merges one copy of a segment into {@code state}.
+     *
+     * @return false if the copy could not be read whole (nothing merged; why is in {@code problems})
+     */
+    private boolean parse(long masterId, Copy copy, long tableId, Map<String, Entry> state, List<String> problems) {
         ReplicaInfo info = copy.info();
         ReadReplicaResponse read = control(copy.backup()).readReplica(ReadReplicaRequest.newBuilder()
                 .setMasterId(masterId).setSegmentId(info.getSegmentId()).build());
         if (read.getStatus() != Status.OK) {
             problems.add("ReadReplica of segment " + info.getSegmentId() + " of master " + masterId + " on "
                     + copy.backup() + ": " + read.getStatus());
-            return;
+            return false;
         }
         byte[] bytes = read.getBytes().toByteArray();
         if (bytes.length < info.getCertificateLength()) {
             problems.add("segment " + info.getSegmentId() + " on " + copy.backup() + ": " + bytes.length
                     + " bytes read, certificate covers " + info.getCertificateLength());
-            return;
+            return false;
         }
+        Map<String, Entry> parsed = new HashMap<>();
         SegmentIterator it = new SegmentIterator(true).reset(SegmentMemory.contiguous(MemorySegment.ofArray(bytes)),
                 info.getSegmentId(), new SegmentCertificate(info.getCertificateLength(), info.getCertificateChecksum()));
         int step;
@@ -113,19 +133,22 @@ final class CertifiedReplicas implements AutoCloseable {
             if (it.type() == EntryType.OBJECT) {
                 ObjectFlyweight o = it.object();
                 if (o.tableId() == tableId) {
-                    merge(state, new String(o.key(), StandardCharsets.UTF_8), new Entry(o.value(), o.version(), false));
+                    merge(parsed, new String(o.key(), StandardCharsets.UTF_8), new Entry(o.value(), o.version(), false));
                 }
             } else if (it.type() == EntryType.TOMBSTONE) {
                 TombstoneFlyweight t = it.tombstone();
                 if (t.tableId() == tableId) {
-                    merge(state, new String(t.key(), StandardCharsets.UTF_8), new Entry(null, t.objectVersion(), true));
+                    merge(parsed, new String(t.key(), StandardCharsets.UTF_8), new Entry(null, t.objectVersion(), true));
                 }
             }
         }
         if (step != SegmentIterator.END) {
             problems.add("segment " + info.getSegmentId() + " of master " + masterId + " on " + copy.backup()
                     + " does not verify against its certificate");
+            return false;
         }
+        parsed.forEach((key, entry) -> merge(state, key, entry));
+        return true;
     }
 
     private static void merge(Map<String, Entry> state, String key, Entry entry) {
