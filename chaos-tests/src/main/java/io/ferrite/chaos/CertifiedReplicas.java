@@ -69,7 +69,8 @@ final class CertifiedReplicas implements AutoCloseable {
                 if (e.getValue().isEmpty()) {
                     problems.add("segment " + e.getKey() + " of master " + master + " has no sound replica");
                 }
-                most = Math.max(most, e.getValue().size());
+                most = Math.max(most, preferred(e.getValue()));
+                e.setValue(recoverable(e.getValue()));
             }
             copies.put(stats.getServerId(), bySegment);
         }
@@ -86,11 +87,20 @@ final class CertifiedReplicas implements AutoCloseable {
                     // by now (a restarted backup reconciling drops replicas its master replaced), and
                     // recovery would read any sound copy. Only a segment none of whose copies reads
                     // is a problem.
+                    // Choices range over the equally preferred copies (the first ones of the list);
+                    // the rest are only fallbacks.
+                    int chosen = Math.min(choice, preferred(list) - 1);
+                    List<Copy> order = new ArrayList<>();
+                    order.add(list.get(chosen));
+                    for (Copy copy : list) {
+                        if (copy != list.get(chosen)) {
+                            order.add(copy);
+                        }
+                    }
                     List<String> failures = new ArrayList<>();
                     boolean read = false;
-                    for (int i = 0; i < list.size() && !read; i++) {
-                        Copy copy = list.get((Math.min(choice, list.size() - 1) + i) % list.size());
-                        read = parse(master.getKey(), copy, tableId, state, failures);
+                    for (int i = 0; i < order.size() && !read; i++) {
+                        read = parse(master.getKey(), order.get(i), tableId, state, failures);
                     }
                     if (!read) {
                         problems.addAll(failures);
@@ -103,6 +113,34 @@ final class CertifiedReplicas implements AutoCloseable {
     }
 
     private record Copy(String backup, ReplicaInfo info) {
+    }
+
+    /**
+     * The copies recovery could read for a segment: it prefers a closed copy, then the highest
+     * epoch, then the longest certified prefix (coordinator's {@code CrashedLog}), and picks any
+     * of the equally preferred ones. An open copy still being re-replicated next to a closed one
+     * is never read by recovery, so it is not a choice here either.
+     */
+    private static final java.util.Comparator<Copy> PREFERENCE = java.util.Comparator
+            .comparing((Copy c) -> !c.info().getClosed())
+            .thenComparing(c -> -c.info().getEpoch())
+            .thenComparing(c -> c.info().getClosed() ? 0L : -(long) c.info().getCertificateLength());
+
+    /** The copies, most preferred first (the others stay as fallbacks when a preferred one vanishes). */
+    private static List<Copy> recoverable(List<Copy> copies) {
+        List<Copy> sorted = new ArrayList<>(copies);
+        sorted.sort(PREFERENCE);
+        return sorted;
+    }
+
+    /** How many copies are equally preferred (at least 1). */
+    private static int preferred(List<Copy> copies) {
+        List<Copy> sorted = recoverable(copies);
+        int count = 1;
+        while (count < sorted.size() && PREFERENCE.compare(sorted.get(count), sorted.getFirst()) == 0) {
+            count++;
+        }
+        return count;
     }
 
     /**
