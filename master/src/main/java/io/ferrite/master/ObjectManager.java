@@ -752,15 +752,15 @@ public final class ObjectManager implements AutoCloseable, HashTable.KeyMatcher 
             if (released == null) {
                 return false;
             }
-            for (SnapshotHistory.Kept kept : released) {
-                LogSegment segment = log.segmentOf(kept.reference());
-                segment.addLiveBytes(-kept.framedBytes());
-                snapshots.lockForWrite();
-                try {
+            snapshots.lockForWrite();
+            try {
+                for (SnapshotHistory.Kept kept : released) {
+                    LogSegment segment = log.segmentOf(kept.reference());
+                    segment.addLiveBytes(-kept.framedBytes());
                     segment.addSnapshotPins(-1);
-                } finally {
-                    snapshots.unlockForWrite();
                 }
+            } finally {
+                snapshots.unlockForWrite();
             }
             return true;
         } finally {

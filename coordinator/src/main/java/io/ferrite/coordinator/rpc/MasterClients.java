@@ -81,39 +81,30 @@ public final class MasterClients implements MasterControl, Prober {
     @Override
     public CompletableFuture<io.ferrite.proto.v1.TakeSnapshotResponse> takeSnapshot(String address,
             io.ferrite.proto.v1.TakeSnapshotRequest request) {
-        CompletableFuture<io.ferrite.proto.v1.TakeSnapshotResponse> result = new CompletableFuture<>();
         var fenced = request.toBuilder().setCoordinatorEpoch(epoch.getAsLong()).build();
-        Context.ROOT.run(() -> {
-            try {
-                stub(address).takeSnapshot(fenced, observer(result));
-            } catch (RuntimeException e) {
-                result.completeExceptionally(e);
-            }
-        });
-        return result;
+        return call(address, (stub, out) -> stub.takeSnapshot(fenced, out));
     }
 
     @Override
     public CompletableFuture<io.ferrite.proto.v1.DropSnapshotResponse> dropSnapshot(String address,
             io.ferrite.proto.v1.DropSnapshotRequest request) {
-        CompletableFuture<io.ferrite.proto.v1.DropSnapshotResponse> result = new CompletableFuture<>();
         var fenced = request.toBuilder().setCoordinatorEpoch(epoch.getAsLong()).build();
-        Context.ROOT.run(() -> {
-            try {
-                stub(address).dropSnapshot(fenced, observer(result));
-            } catch (RuntimeException e) {
-                result.completeExceptionally(e);
-            }
-        });
-        return result;
+        return call(address, (stub, out) -> stub.dropSnapshot(fenced, out));
     }
 
     @Override
     public CompletableFuture<io.ferrite.proto.v1.ServerStatsResponse> serverStats(String address) {
-        CompletableFuture<io.ferrite.proto.v1.ServerStatsResponse> result = new CompletableFuture<>();
+        return call(address, (stub, out) -> stub.serverStats(io.ferrite.proto.v1.ServerStatsRequest.getDefaultInstance(),
+                out));
+    }
+
+    /** One unary control call outside the caller's gRPC context, its answer as a future. */
+    private <T> CompletableFuture<T> call(String address,
+            java.util.function.BiConsumer<ControlServiceGrpc.ControlServiceStub, StreamObserver<T>> rpc) {
+        CompletableFuture<T> result = new CompletableFuture<>();
         Context.ROOT.run(() -> {
             try {
-                stub(address).serverStats(io.ferrite.proto.v1.ServerStatsRequest.getDefaultInstance(), observer(result));
+                rpc.accept(stub(address), observer(result));
             } catch (RuntimeException e) {
                 result.completeExceptionally(e);
             }

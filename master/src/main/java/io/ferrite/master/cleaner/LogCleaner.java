@@ -338,7 +338,11 @@ public final class LogCleaner implements AutoCloseable {
                 target.addLiveBytes(framed);
                 if (indexed && hashTable.relocateWhileHeld(hash, reference, newReference)) {
                     source.addLiveBytes(-framed); // matters if this source is not finished
-                } else if (compaction && keptByHistory(reference, newReference, source, target)) {
+                } else if (compaction && snapshots.relocate(reference, newReference, source, target)) {
+                    // A snapshot keeps it (kept before this pass, or displaced by a writer during
+                    // the copy: the history's write lock, which that writer holds until it is
+                    // kept, waits it out). Not the append lock: a writer holding it may be
+                    // waiting to grow the hash table, which this pass keeps from growing.
                     source.addLiveBytes(-framed);
                 } else {
                     target.addLiveBytes(-framed);
@@ -368,17 +372,6 @@ public final class LogCleaner implements AutoCloseable {
             throw new IllegalStateException("in-memory segment failed to iterate: " + iterator.corruption());
         }
         return true;
-    }
-
-    /**
-     * Compaction copied an object the hash table no longer points at: if a snapshot keeps it
-     * (kept before this pass, or displaced by a writer during the copy), the history now reads
-     * the copy. The history's write lock, which a writer holds from displacing an object until
-     * it is kept, waits that writer out. (Not the append lock: a writer holding it may be
-     * waiting to grow the hash table, which this pass keeps from growing.)
-     */
-    private boolean keptByHistory(long reference, long newReference, LogSegment source, LogSegment target) {
-        return snapshots.relocate(reference, newReference, source, target);
     }
 
     /** Appends the iterator's current entry to a target; returns it, or null when out of memory. */
